@@ -1,0 +1,58 @@
+/** `walker-hub` command: parse config once, load walkers, listen, shut down cleanly on signals. */
+import { configHelp, ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { createHub } from './server.js';
+import { WalkerLoadError } from './walkers/loader.js';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(configHelp() + '\n');
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(argv, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel, config.logFormat);
+  let running;
+  try {
+    running = await createHub({ config, log });
+  } catch (err) {
+    if (err instanceof WalkerLoadError) log.error(err.message);
+    else log.error(`start-up failed: ${(err as Error).message}`);
+    return 1;
+  }
+  const names = [...running.walkers.keys()];
+  log.info(`walker hub listening on ${running.url} (WebSocket ${running.url.replace(/^http/, 'ws')}/websocket)`, { walkers: names });
+  // A machine-readable line for scripts that start the hub on port 0.
+  if (process.env['WALKER_HUB_ANNOUNCE'] === '1') process.stdout.write(JSON.stringify({ listening: running.url, port: running.port }) + '\n');
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info(`${signal}: shutting down`);
+      running.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error('shutdown failed', { error: String(err) });
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`walker-hub: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,108 @@
+/**
+ * The one config schema. Parsed once at start-up from flags and environment (flags win), frozen,
+ * and every problem is reported at once. Each part of the hub receives only its own slice.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/** key -> flag, env var, schema, help. The README's configuration table mirrors this. */
+const fields = {
+  host: { flag: 'host', env: 'WALKER_HUB_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'interface to listen on' },
+  port: { flag: 'port', env: 'WALKER_HUB_PORT', schema: int(0, 65535).default(8000), help: 'TCP port (0 picks a free one)' },
+  walkersDir: { flag: 'walkers', env: 'WALKER_HUB_WALKERS', schema: z.string().min(1).default('walkers'), help: 'folder of walker modules' },
+  jwtSecret: {
+    flag: 'jwt-secret',
+    env: 'WALKER_HUB_JWT_SECRET',
+    schema: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    help: 'HS256 secret (random per start if unset)',
+  },
+  jwksUrl: { flag: 'jwks-url', env: 'WALKER_HUB_JWKS_URL', schema: optionalString.pipe(z.url().optional()), help: 'JWKS URL of an external identity provider' },
+  jwtIssuer: { flag: 'jwt-issuer', env: 'WALKER_HUB_JWT_ISSUER', schema: optionalString, help: 'required `iss` claim, if set' },
+  jwtAudience: { flag: 'jwt-audience', env: 'WALKER_HUB_JWT_AUDIENCE', schema: optionalString, help: 'required `aud` claim, if set' },
+  peerEvents: {
+    flag: 'peer-events',
+    env: 'WALKER_HUB_PEER_EVENTS',
+    schema: z.enum(['authenticated', 'public', 'off']).default('authenticated'),
+    help: 'who may send client/channel/user frames',
+  },
+  maxPayloadBytes: { flag: 'max-payload', env: 'WALKER_HUB_MAX_PAYLOAD', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), help: 'largest WebSocket frame, bytes' },
+  maxBodyBytes: { flag: 'max-body', env: 'WALKER_HUB_MAX_BODY', schema: int(1024, 64 * 1024 * 1024).default(1024 * 1024), help: 'largest REST body, bytes' },
+  maxBackpressureBytes: {
+    flag: 'max-backpressure',
+    env: 'WALKER_HUB_MAX_BACKPRESSURE',
+    schema: int(16 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
+    help: 'unsent bytes a slow reader may hold before it is cut off',
+  },
+  idleTimeoutSec: { flag: 'idle-timeout', env: 'WALKER_HUB_IDLE_TIMEOUT', schema: int(0, 960).default(120), help: 'close silent sockets after, seconds (0 = never; pings keep sockets alive)' },
+  walkerTimeoutMs: { flag: 'walker-timeout', env: 'WALKER_HUB_WALKER_TIMEOUT', schema: int(1, 3_600_000).default(30_000), help: 'longest a walker may run, ms' },
+  maxInflightWalkers: { flag: 'max-inflight', env: 'WALKER_HUB_MAX_INFLIGHT', schema: int(1, 10_000).default(64), help: 'walkers running at once per connection' },
+  logLevel: { flag: 'log-level', env: 'WALKER_HUB_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), help: 'log verbosity' },
+  logFormat: { flag: 'log-format', env: 'WALKER_HUB_LOG_FORMAT', schema: z.enum(['text', 'json']).default('text'), help: 'log line format' },
+} satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
+
+type Fields = typeof fields;
+const configSchema = z.object(
+  Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.schema])) as { [K in keyof Fields]: Fields[K]['schema'] },
+);
+export type Config = Readonly<z.output<typeof configSchema>>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses flags (`--port 9000` or `--port=9000`) and env vars; flags win. Throws ConfigError listing every problem. */
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, f] of Object.entries(fields)) {
+    const value = env[f.env];
+    if (value !== undefined) raw[key] = value;
+  }
+  const byFlag = new Map(Object.entries(fields).map(([key, f]) => [f.flag, key]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const key = m ? byFlag.get(m[1] as string) : undefined;
+    if (!m || !key) {
+      problems.push(`unknown argument "${arg}" (see --help)`);
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) problems.push(`--${m[1]} needs a value`);
+    else raw[key] = value;
+  }
+  return parseConfig(raw, problems);
+}
+
+/** Validates an object of options (as tests and embedders pass them), applying defaults. */
+export function parseConfig(raw: Record<string, unknown>, problems: string[] = []): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = String(issue.path[0]) as keyof Fields;
+      const f = fields[key];
+      const where = f ? `${key} (--${f.flag} / ${f.env})` : key;
+      problems.push(`${where}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return Object.freeze(result.data);
+}
+
+export function configHelp(): string {
+  const rows = Object.entries(fields).map(([key, f]) => {
+    const def = f.schema.safeParse(undefined);
+    const shown = def.success && def.data !== undefined ? ` (default ${String(def.data)})` : '';
+    return `  --${f.flag.padEnd(17)} ${f.env.padEnd(28)} ${f.help}${shown}   [${key}]`;
+  });
+  return ['Usage: walker-hub [options]', '', 'Options (flag, environment variable, meaning):', ...rows].join('\n');
+}

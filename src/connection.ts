@@ -1,0 +1,23 @@
+/**
+ * What the hub sees of a socket. The transport implements it; tests pass fakes. Every method is a
+ * no-op once the socket has closed, so late walker output cannot touch a dead socket.
+ */
+export interface Connection {
+  /** Sends one text frame, already encoded. */
+  send(frame: string): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Closes with a code and a short reason (at most 123 bytes). */
+  end(code: number, reason: string): void;
+}
+
+/** Sends one encoded frame to every subscriber of a topic, on this node. */
+export interface Publisher {
+  publish(topic: string, frame: string): void;
+}
+
+/** Topic names; the prefixes keep channel and user namespaces apart whatever the ids contain. */
+export const topics = {
+  channel: (id: string) => `c:${id}`,
+  user: (id: string) => `u:${id}`,
+};

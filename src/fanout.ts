@@ -1,0 +1,38 @@
+import type { DeliverLocally } from './broker.js';
+import { topics, type Connection, type Publisher } from './connection.js';
+import type { Registry } from './registry.js';
+
+/**
+ * Local delivery of one encoded frame. Channels and users go through uWS topics (`publish` writes
+ * the same bytes to every subscriber); a client id maps to exactly one socket, so it is sent to
+ * directly. Each target connection gets the frame at most once per delivery, even when it sits in
+ * several of the listed channels.
+ */
+export function createLocalDelivery(registry: Registry<Connection>, publisher: Publisher): DeliverLocally {
+  return ({ kind, ids, frame }) => {
+    const unique = ids.length === 1 ? ids : [...new Set(ids)];
+    switch (kind) {
+      case 'clients':
+        for (const id of unique) registry.get(id)?.conn.send(frame);
+        return;
+      case 'users':
+        // A connection has one root, so user topics never overlap.
+        for (const id of unique) if (registry.clientsOfUser(id)) publisher.publish(topics.user(id), frame);
+        return;
+      case 'channels': {
+        if (unique.length === 1) {
+          const id = unique[0] as string;
+          if (registry.clientsInChannel(id)) publisher.publish(topics.channel(id), frame);
+          return;
+        }
+        // Channels may share members: send once to the union.
+        const seen = new Set<string>();
+        for (const channel of unique) {
+          for (const clientId of registry.clientsInChannel(channel) ?? []) seen.add(clientId);
+        }
+        for (const clientId of seen) registry.get(clientId)?.conn.send(frame);
+        return;
+      }
+    }
+  };
+}

@@ -1,0 +1,9 @@
+/** The public API for walker authors and embedders. */
+export { z } from 'zod';
+export { defineWalker, walkerError } from './walkers/define.js';
+export type { WalkerContext, WalkerDefinition, WalkerMethod, WalkerSpec, WalkerUser } from './walkers/define.js';
+export { createHub, type CreateHubOptions, type RunningHub } from './server.js';
+export { loadConfig, parseConfig, ConfigError, type Config } from './config.js';
+export { loadWalkers, WalkerLoadError } from './walkers/loader.js';
+export { PUBLIC_ROOT_ID } from './auth.js';
+export { HubError, errorCatalogue, type ErrorCode } from './errors.js';

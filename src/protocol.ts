@@ -1,0 +1,88 @@
+/**
+ * The wire protocol: the single source of truth. Every frame type string is spelled here and
+ * nowhere else; handlers and encoders derive their types from these schemas.
+ *
+ * Incoming frames are a zod discriminated union on `type`. Unknown keys are stripped, so clients
+ * that send extra fields (as some jac-cloud clients do) keep working.
+ */
+import { z } from 'zod';
+import type { ErrorBody } from './errors.js';
+
+/** Upper bound on ids in one target list; keeps one frame from pinning the event loop. */
+export const MAX_TARGET_IDS = 1000;
+/** Upper bound on any id (client, channel, root) and on `uid`, in characters. */
+export const MAX_ID_LENGTH = 256;
+
+export const idSchema = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
+const targets = z
+  .array(idSchema)
+  .min(1, 'must list at least one id')
+  .max(MAX_TARGET_IDS, `must list at most ${MAX_TARGET_IDS} ids`);
+const uid = idSchema.optional();
+/** Payload delivered verbatim to targets: any JSON value, but it must be present. */
+const payload = z.unknown().refine((v) => v !== undefined, 'is required');
+
+export const inboundFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('walker'),
+    walker: z.string().min(1).max(MAX_ID_LENGTH),
+    context: z.record(z.string(), z.unknown()).optional(),
+    response: z.boolean().optional(),
+    /** Passed to the walker as `ctx.node`, for jac-cloud compatibility. */
+    node: z.string().max(MAX_ID_LENGTH).nullable().optional(),
+    uid,
+  }),
+  z.object({ type: z.literal('client'), client_ids: targets, data: payload, uid }),
+  z.object({ type: z.literal('channel'), channel_ids: targets, data: payload, uid }),
+  z.object({ type: z.literal('user'), root_ids: targets, data: payload, uid }),
+  z.object({ type: z.literal('change_user'), token: z.string().max(16 * 1024).nullable().optional(), uid }),
+  z.object({ type: z.literal('connection'), uid }),
+  z.object({ type: z.literal('subscribe'), channel_ids: targets, uid }),
+  z.object({ type: z.literal('unsubscribe'), channel_ids: targets, uid }),
+  z.object({ type: z.literal('ping'), uid }),
+]);
+
+export type InboundFrame = z.infer<typeof inboundFrameSchema>;
+export type FrameType = InboundFrame['type'];
+export type FrameOf<K extends FrameType> = Extract<InboundFrame, { type: K }>;
+export const frameTypes: readonly FrameType[] = inboundFrameSchema.options.map((o) => o.shape.type.value);
+
+/** The peer frames that deliver `data` to other connections; subject to the `peerEvents` policy. */
+export const peerFrameTypes = ['client', 'channel', 'user'] as const satisfies readonly FrameType[];
+
+// ---------------------------------------------------------------------------------------------
+// Outgoing frames. Encoders return the JSON text, so each frame is encoded exactly once.
+
+export interface ConnectionInfo {
+  client_id: string;
+  root_id: string;
+  channel_id: string;
+}
+
+function withUid<T extends object>(frame: T, uid: string | undefined): T & { uid?: string } {
+  return uid === undefined ? frame : { ...frame, uid };
+}
+
+export const encode = {
+  connection: (data: ConnectionInfo, uid?: string) => JSON.stringify(withUid({ type: 'connection', data }, uid)),
+  walkerOk: (walker: string, reports: unknown[], uid?: string) =>
+    JSON.stringify(withUid({ type: 'walker', walker, status: 200, reports }, uid)),
+  walkerError: (walker: string, status: number, error: ErrorBody, uid?: string) =>
+    JSON.stringify(withUid({ type: 'walker', walker, status, error }, uid)),
+  error: (error: ErrorBody, uid?: string) => JSON.stringify(withUid({ type: 'error', error }, uid)),
+  pong: (uid?: string) => JSON.stringify(withUid({ type: 'pong' }, uid)),
+  /** Reply to `subscribe`/`unsubscribe`: every channel the connection is in afterwards. */
+  channels: (kind: 'subscribed' | 'unsubscribed', channelIds: string[], uid?: string) =>
+    JSON.stringify(withUid({ type: kind, channel_ids: channelIds }, uid)),
+  /** Acknowledges a peer frame that carried a `uid` (peer frames otherwise have no reply). */
+  ack: (uid: string) => JSON.stringify({ type: 'ack', uid }),
+  /** A notification: the payload exactly as given, nothing wrapped around it. */
+  payload: (data: unknown) => JSON.stringify(data),
+};
+
+/** Best-effort read of `uid` from a frame that failed validation, so its error can still carry it. */
+export function salvageUid(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const uidValue = (value as { uid?: unknown }).uid;
+  return typeof uidValue === 'string' && uidValue.length <= MAX_ID_LENGTH ? uidValue : undefined;
+}

@@ -1,0 +1,232 @@
+/**
+ * The only module that touches uWebSockets.js. It turns sockets and HTTP requests into calls on
+ * the socket-free hub and REST handlers, and implements `Connection` and `Publisher` for them.
+ *
+ * uWS rules kept here: `res.onAborted` is set before anything async; writes after an `await` are
+ * corked; a socket is never touched after its close event (the wrapper's `closed` flag).
+ */
+import { STATUS_CODES } from 'node:http';
+import uWS from 'uWebSockets.js';
+import { bearerToken, type Authenticator, type Identity } from '../auth.js';
+import type { Connection, Publisher } from '../connection.js';
+import { HubError } from '../errors.js';
+import type { Hub } from '../hub.js';
+import type { Logger } from '../log.js';
+import { MAX_ID_LENGTH } from '../protocol.js';
+import { errorResponse, type RestRequest, type RestResponse } from '../rest.js';
+import type { Session } from '../session.js';
+
+export interface TransportOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxPayloadBytes: number;
+  readonly maxBodyBytes: number;
+  readonly maxBackpressureBytes: number;
+  readonly idleTimeoutSec: number;
+}
+
+export interface TransportDeps {
+  readonly hub: Hub;
+  readonly authenticator: Authenticator;
+  readonly walkerRoute: (req: RestRequest) => Promise<RestResponse>;
+  readonly health: () => Record<string, unknown>;
+  readonly log: Logger;
+}
+
+export interface Transport {
+  readonly publisher: Publisher;
+  /** Resolves with the bound port (useful with port 0). */
+  listen(): Promise<number>;
+  /** Stops accepting, closes every socket with 1001 and every HTTP connection. */
+  close(): void;
+}
+
+interface UserData {
+  session: Session;
+  conn: SocketConnection | null;
+}
+
+type Ws = uWS.WebSocket<UserData>;
+
+class SocketConnection implements Connection {
+  closed = false;
+  constructor(private readonly ws: Ws) {}
+
+  send(frame: string): void {
+    if (this.closed) return;
+    // Corked so sends made after an await still leave in one syscall; cheap when already corked.
+    this.ws.cork(() => this.ws.send(frame));
+  }
+
+  subscribe(topic: string): void {
+    if (!this.closed) this.ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    if (!this.closed) this.ws.unsubscribe(topic);
+  }
+
+  end(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.end(code, reason);
+  }
+}
+
+export function createTransport(options: TransportOptions, deps: TransportDeps): Transport {
+  const { hub, authenticator, log } = deps;
+  const app = uWS.App();
+  let listenSocket: uWS.us_listen_socket | null = null;
+  let closing = false;
+
+  app.ws<UserData>('/websocket', {
+    maxPayloadLength: options.maxPayloadBytes,
+    maxBackpressure: options.maxBackpressureBytes,
+    closeOnBackpressureLimit: true,
+    idleTimeout: options.idleTimeoutSec,
+    sendPingsAutomatically: true,
+    compression: uWS.DISABLED,
+
+    upgrade: (res, req, context) => {
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const token = bearerToken(req.getHeader('authorization')) ?? bearerToken(req.getQuery('token'));
+      const channelParam = req.getQuery('channel_id');
+      const channelId = channelParam === undefined || channelParam === '' ? undefined : channelParam;
+
+      if (closing) return respond(res, errorResponse(new HubError('unavailable')));
+      if (channelId !== undefined && channelId.length > MAX_ID_LENGTH) {
+        return respond(res, errorResponse(new HubError('invalid_frame', `channel_id must be at most ${MAX_ID_LENGTH} characters`)));
+      }
+      const upgrade = (identity?: Identity) => {
+        const data: UserData = { session: hub.newSession(identity, channelId), conn: null };
+        res.upgrade(data, key, protocol, extensions, context);
+      };
+      if (token === null) return upgrade();
+
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      authenticator.verify(token).then(
+        (identity) => {
+          if (!aborted) res.cork(() => upgrade(identity));
+        },
+        (err: unknown) => {
+          if (aborted) return;
+          // A present but bad token is refused, never downgraded to public.
+          const hubErr = err instanceof HubError ? err : new HubError('invalid_token');
+          res.cork(() => respond(res, errorResponse(hubErr)));
+        },
+      );
+    },
+
+    open: (ws) => {
+      const data = ws.getUserData();
+      data.conn = new SocketConnection(ws);
+      hub.open(data.session, data.conn);
+    },
+
+    message: (ws, message, isBinary) => {
+      // The ArrayBuffer is neutered when this callback returns: decode now.
+      hub.message(ws.getUserData().session, isBinary ? null : Buffer.from(message).toString('utf8'));
+    },
+
+    close: (ws, code) => {
+      const data = ws.getUserData();
+      if (data.conn) data.conn.closed = true;
+      hub.close(data.session);
+      log.debug('socket closed', { client_id: data.session.clientId, code });
+    },
+  });
+
+  app.get('/healthz', (res) => respond(res, { status: 200, body: deps.health() }));
+
+  app.post('/walker/:name', (res, req) => {
+    const name = safeDecode(req.getParameter(0) ?? '');
+    const authorization = req.getHeader('authorization');
+    const contentType = req.getHeader('content-type');
+    const declared = Number(req.getHeader('content-length') || '0');
+    if (declared > options.maxBodyBytes) {
+      return respond(res, errorResponse(new HubError('payload_too_large', `Body exceeds ${options.maxBodyBytes} bytes`)), true);
+    }
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    readBody(res, options.maxBodyBytes, (body) => {
+      if (body === null) {
+        if (!aborted) respond(res, errorResponse(new HubError('payload_too_large', `Body exceeds ${options.maxBodyBytes} bytes`)), true);
+        aborted = true;
+        return;
+      }
+      deps.walkerRoute({ name, authorization, contentType, body }).then(
+        (response) => {
+          if (!aborted) res.cork(() => respond(res, response));
+        },
+        (err: unknown) => {
+          log.error('walker route failed', { error: String(err) });
+          if (!aborted) res.cork(() => respond(res, errorResponse(new HubError('internal'))));
+        },
+      );
+    });
+  });
+
+  app.any('/walker/:name', (res) => respond(res, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
+  app.any('/*', (res, req) => respond(res, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
+
+  return {
+    publisher: { publish: (topic, frame) => void app.publish(topic, frame) },
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        app.listen(options.host, options.port, (socket) => {
+          if (!socket) return reject(new Error(`could not listen on ${options.host}:${options.port} (address in use or not available)`));
+          listenSocket = socket;
+          resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
+        });
+      }),
+    close: () => {
+      if (closing) return;
+      closing = true;
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+      hub.closeAll('server shutting down');
+      app.close();
+    },
+  };
+}
+
+function respond(res: uWS.HttpResponse, response: RestResponse, closeConnection = false): void {
+  res.writeStatus(`${response.status} ${STATUS_CODES[response.status] ?? ''}`);
+  res.writeHeader('Content-Type', 'application/json');
+  for (const [name, value] of Object.entries(response.headers ?? {})) res.writeHeader(name, value);
+  res.end(JSON.stringify(response.body), closeConnection);
+}
+
+/** Collects a body up to `limit` bytes; calls back with null as soon as it is exceeded. */
+function readBody(res: uWS.HttpResponse, limit: number, done: (body: Buffer | null) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  res.onData((chunk, isLast) => {
+    if (over) return;
+    size += chunk.byteLength;
+    if (size > limit) {
+      over = true;
+      return done(null);
+    }
+    // The chunk is neutered after this callback: copy it.
+    chunks.push(Buffer.from(chunk.slice(0)));
+    if (isLast) done(Buffer.concat(chunks, size));
+  });
+}
+
+/** A malformed %-escape yields a name no walker has (so a 404), never an exception. */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

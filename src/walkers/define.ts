@@ -1,0 +1,77 @@
+/**
+ * The walker module contract: `export default defineWalker({ name?, input, auth?, methods?, run })`.
+ */
+import type { z } from 'zod';
+import type { JWTPayload } from 'jose';
+import { HubError, type Issue } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export const walkerMethods = ['websocket', 'post'] as const;
+export type WalkerMethod = (typeof walkerMethods)[number];
+
+/** The caller, as a walker sees it. `null` for the public (unauthenticated) identity. */
+export interface WalkerUser {
+  readonly id: string;
+  readonly root_id: string;
+  readonly claims: Readonly<JWTPayload>;
+}
+
+export interface WalkerContext {
+  /** How the walker was triggered. */
+  readonly via: WalkerMethod;
+  /** The caller's root id (the public root for unauthenticated callers). */
+  readonly root_id: string;
+  readonly user: WalkerUser | null;
+  /** Set when triggered over WebSocket. */
+  readonly client_id: string | null;
+  readonly channel_id: string | null;
+  /** The `node` field of the walker frame, passed through for jac-cloud compatibility. */
+  readonly node: string | null;
+  /** Aborted when the walker times out or its WebSocket closes. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Each sends `data` (encoded once) to every connection of the listed users / channels / clients. */
+  notifyUsers(rootIds: readonly string[], data: unknown): void;
+  notifyChannels(channelIds: readonly string[], data: unknown): void;
+  notifyClients(clientIds: readonly string[], data: unknown): void;
+  /** Sends `data` to the calling socket; a no-op over REST, as in jac-cloud. */
+  self(data: unknown): void;
+  /** Appends a value to the reports returned to the caller. */
+  report(value: unknown): void;
+}
+
+/** Any schema with zod's parsing API. */
+export type InputSchema = z.ZodType<unknown, unknown>;
+
+export interface WalkerSpec<S extends InputSchema> {
+  /** Defaults to the module's file name without extension. */
+  name?: string;
+  input: S;
+  /** Require an authenticated caller (default true, as in jac-cloud). */
+  auth?: boolean;
+  /** Where the walker may be triggered (default `['post']`, as jac-cloud's `__specs__`). */
+  methods?: readonly WalkerMethod[];
+  description?: string;
+  /** A returned value other than `undefined` is appended to the reports. */
+  run(ctx: WalkerContext, input: z.output<S>): unknown;
+}
+
+const brand: unique symbol = Symbol.for('walker-hub.walker');
+
+export interface WalkerDefinition<S extends InputSchema = InputSchema> extends WalkerSpec<S> {
+  readonly [brand]: true;
+}
+
+export function defineWalker<S extends InputSchema>(spec: WalkerSpec<S>): WalkerDefinition<S> {
+  return Object.freeze({ ...spec, [brand]: true as const });
+}
+
+export function isWalkerDefinition(value: unknown): value is WalkerDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+/** Throw from `run` to answer the caller with a 4xx status and this message (no stack is sent). */
+export function walkerError(status: number, message: string, issues?: Issue[]): HubError {
+  const safe = Number.isInteger(status) && status >= 400 && status <= 499 ? status : 400;
+  return new HubError('walker_failed', message, { status: safe, ...(issues ? { issues } : {}) });
+}

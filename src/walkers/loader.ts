@@ -1,0 +1,100 @@
+/**
+ * Loads walker modules from a folder at start-up. Every problem (unreadable folder, a module that
+ * fails to import, a default export that is not a walker, a duplicate name) is collected and
+ * reported at once, each naming its file.
+ */
+import { readdir } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isWalkerDefinition, walkerMethods, type InputSchema, type WalkerDefinition, type WalkerMethod } from './define.js';
+
+export interface LoadedWalker {
+  readonly name: string;
+  readonly file: string;
+  readonly input: InputSchema;
+  readonly auth: boolean;
+  readonly methods: ReadonlySet<WalkerMethod>;
+  readonly description: string | undefined;
+  readonly run: WalkerDefinition['run'];
+}
+
+export class WalkerLoadError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Could not load walkers:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'WalkerLoadError';
+  }
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const MODULE = /\.(ts|mts|js|mjs)$/;
+/** Skipped: type declarations, tests, and helpers whose names start with `_` or `.`. */
+const SKIP = /(\.d\.[mc]?ts$)|(\.(test|spec)\.[mc]?[jt]s$)|(^[_.])/;
+
+/** Checks one module's default export; returns the problems found (empty when it is a valid walker). */
+export function checkWalker(file: string, exported: unknown): { walker?: LoadedWalker; problems: string[] } {
+  const where = basename(file);
+  if (!isWalkerDefinition(exported)) {
+    return { problems: [`${where}: default export must be defineWalker({ input, run, ... })`] };
+  }
+  const problems: string[] = [];
+  const name = exported.name ?? basename(file, extname(file));
+  if (!NAME.test(name)) problems.push(`${where}: walker name "${name}" must match ${NAME} (it becomes a URL path)`);
+  const input = exported.input as unknown;
+  if (typeof input !== 'object' || input === null || typeof (input as { safeParseAsync?: unknown }).safeParseAsync !== 'function') {
+    problems.push(`${where}: input must be a zod schema`);
+  }
+  if (typeof exported.run !== 'function') problems.push(`${where}: run must be a function`);
+  if (exported.auth !== undefined && typeof exported.auth !== 'boolean') problems.push(`${where}: auth must be true or false`);
+  const methods = exported.methods ?? ['post'];
+  if (!Array.isArray(methods) || methods.length === 0 || methods.some((m) => !walkerMethods.includes(m))) {
+    problems.push(`${where}: methods must be a non-empty list of ${walkerMethods.map((m) => `"${m}"`).join(', ')}`);
+  }
+  if (problems.length > 0) return { problems };
+  return {
+    problems,
+    walker: Object.freeze({
+      name,
+      file,
+      input: exported.input,
+      auth: exported.auth ?? true,
+      methods: new Set(methods),
+      description: exported.description,
+      run: exported.run,
+    }),
+  };
+}
+
+export async function loadWalkers(dir: string): Promise<Map<string, LoadedWalker>> {
+  const folder = resolve(dir);
+  let entries: string[];
+  try {
+    entries = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+  } catch (err) {
+    throw new WalkerLoadError([`walkers folder ${folder}: ${(err as Error).message}`]);
+  }
+  const files = entries.filter((f) => MODULE.test(f) && !SKIP.test(f)).sort();
+  const problems: string[] = [];
+  const walkers = new Map<string, LoadedWalker>();
+  for (const f of files) {
+    const file = join(folder, f);
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (err) {
+      problems.push(`${f}: failed to import: ${(err as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    const checked = checkWalker(file, mod.default);
+    problems.push(...checked.problems);
+    const walker = checked.walker;
+    if (!walker) continue;
+    const previous = walkers.get(walker.name);
+    if (previous) {
+      problems.push(`${f}: duplicate walker name "${walker.name}" (also defined in ${basename(previous.file)})`);
+      continue;
+    }
+    walkers.set(walker.name, walker);
+  }
+  if (problems.length > 0) throw new WalkerLoadError(problems);
+  return walkers;
+}

@@ -1,0 +1,13 @@
+import { defineWalker, z } from 'walker-hub';
+import { runProgress } from './_progress.js';
+
+/** Streams progress notifications to every connection in one channel (jac-cloud's channel_progress_notif). */
+export default defineWalker({
+  input: z.object({
+    channel_id: z.string().min(1),
+    /** Pause between steps, ms (0 = as fast as possible). */
+    delay_ms: z.number().int().min(0).max(5000).default(0),
+  }),
+  methods: ['websocket', 'post'],
+  run: (ctx, input) => runProgress(ctx, (data) => ctx.notifyChannels([input.channel_id], data), input.delay_ms),
+});
