@@ -8,7 +8,8 @@ import WebSocket from 'ws';
 import { parseConfig, type ConfigInput } from '../src/config.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { createHub, type RunningHub } from '../src/server.js';
-import type { LoadedWalker } from '../src/walkers/loader.js';
+import type { WalkerDefinition } from '../src/walkers/define.js';
+import { checkWalker, type LoadedWalker } from '../src/walkers/loader.js';
 
 export const EXAMPLE_WALKERS = resolve(import.meta.dirname, '../walkers');
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -170,4 +171,15 @@ export async function post(hub: RunningHub, path: string, body?: unknown, init: 
 export function hubIsEmpty(hub: RunningHub): boolean {
   const c = hub.hub.counts();
   return c.clients === 0 && c.channels === 0 && c.users === 0;
+}
+
+/** Turns walker definitions into the map createHub takes, exactly as the loader would check them. */
+export function walkersFrom(defs: Record<string, WalkerDefinition>): Map<string, LoadedWalker> {
+  const map = new Map<string, LoadedWalker>();
+  for (const [file, def] of Object.entries(defs)) {
+    const { walker, problems } = checkWalker(`${file}.ts`, def);
+    if (!walker) throw new Error(problems.join('; '));
+    map.set(walker.name, walker);
+  }
+  return map;
 }

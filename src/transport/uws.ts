@@ -9,7 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import uWS from 'uWebSockets.js';
 import { bearerToken, type Authenticator, type Identity } from '../auth.js';
 import type { Connection, Publisher } from '../connection.js';
-import { HubError } from '../errors.js';
+import { closeCodes, HubError } from '../errors.js';
 import type { Hub } from '../hub.js';
 import type { Logger } from '../log.js';
 import { MAX_ID_LENGTH } from '../protocol.js';
@@ -48,6 +48,8 @@ interface UserData {
 
 type Ws = uWS.WebSocket<UserData>;
 
+const OVERSIZE_GRACE_BYTES = 1024 * 1024;
+
 class SocketConnection implements Connection {
   closed = false;
   constructor(private readonly ws: Ws) {}
@@ -80,7 +82,10 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   let closing = false;
 
   app.ws<UserData>('/websocket', {
-    maxPayloadLength: options.maxPayloadBytes,
+    // uWS drops an oversized frame without a close frame (the client sees 1006). Let frames up to
+    // 1 MiB over the limit through so the hub can close with 1009 and a reason; beyond that uWS
+    // still cuts the socket before buffering it.
+    maxPayloadLength: options.maxPayloadBytes + OVERSIZE_GRACE_BYTES,
     maxBackpressure: options.maxBackpressureBytes,
     closeOnBackpressureLimit: true,
     idleTimeout: options.idleTimeoutSec,
@@ -129,6 +134,10 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     },
 
     message: (ws, message, isBinary) => {
+      if (message.byteLength > options.maxPayloadBytes) {
+        ws.getUserData().conn?.end(closeCodes.tooBig, `frame exceeds ${options.maxPayloadBytes} bytes`);
+        return;
+      }
       // The ArrayBuffer is neutered when this callback returns: decode now.
       hub.message(ws.getUserData().session, isBinary ? null : Buffer.from(message).toString('utf8'));
     },
