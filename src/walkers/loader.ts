@@ -81,7 +81,7 @@ export async function loadWalkers(dir: string): Promise<Map<string, LoadedWalker
     try {
       mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     } catch (err) {
-      problems.push(`${f}: failed to import: ${(err as Error).message.split('\n')[0]}`);
+      problems.push(`${f}: failed to import: ${importFailure(err)}`);
       continue;
     }
     const checked = checkWalker(file, mod.default);
@@ -97,4 +97,13 @@ export async function loadWalkers(dir: string): Promise<Map<string, LoadedWalker
   }
   if (problems.length > 0) throw new WalkerLoadError(problems);
   return walkers;
+}
+
+function importFailure(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ERR_REQUIRE_CYCLE_MODULE' || code === 'ERR_REQUIRE_ESM') {
+    // .js/.ts files are CommonJS unless the nearest package.json says "type": "module".
+    return 'walker modules are ES modules: add {"type": "module"} to the package.json of the walkers folder, or name the file .mts/.mjs';
+  }
+  return err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
 }
