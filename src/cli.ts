@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   const names = [...running.walkers.keys()];
   log.info(`walker hub listening on ${running.url} (WebSocket ${running.url.replace(/^http/, 'ws')}/websocket)`, { walkers: names });
   // A machine-readable line for scripts that start the hub on port 0.
-  if (process.env['WALKER_HUB_ANNOUNCE'] === '1') process.stdout.write(JSON.stringify({ listening: running.url, port: running.port }) + '\n');
+  if (config.announce) process.stdout.write(JSON.stringify({ listening: running.url, port: running.port }) + '\n');
 
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {

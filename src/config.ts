@@ -38,10 +38,21 @@ const fields = {
     schema: int(16 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
     help: 'unsent bytes a slow reader may hold before it is cut off',
   },
-  idleTimeoutSec: { flag: 'idle-timeout', env: 'WALKER_HUB_IDLE_TIMEOUT', schema: int(0, 960).default(120), help: 'close silent sockets after, seconds (0 = never; pings keep sockets alive)' },
+  idleTimeoutSec: {
+    flag: 'idle-timeout',
+    env: 'WALKER_HUB_IDLE_TIMEOUT',
+    schema: int(0, 960).refine((s) => s === 0 || s >= 8, 'must be 0 or between 8 and 960').default(120),
+    help: 'close silent sockets after, seconds (0 = never, else 8..960; pings keep sockets alive)',
+  },
   walkerTimeoutMs: { flag: 'walker-timeout', env: 'WALKER_HUB_WALKER_TIMEOUT', schema: int(1, 3_600_000).default(30_000), help: 'longest a walker may run, ms' },
   maxInflightWalkers: { flag: 'max-inflight', env: 'WALKER_HUB_MAX_INFLIGHT', schema: int(1, 10_000).default(64), help: 'walkers running at once per connection' },
   logLevel: { flag: 'log-level', env: 'WALKER_HUB_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), help: 'log verbosity' },
+  announce: {
+    flag: 'announce',
+    env: 'WALKER_HUB_ANNOUNCE',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(false),
+    help: 'print {"listening","port"} as JSON on stdout once listening (for scripts)',
+  },
   logFormat: { flag: 'log-format', env: 'WALKER_HUB_LOG_FORMAT', schema: z.enum(['text', 'json']).default('text'), help: 'log line format' },
 } satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
 

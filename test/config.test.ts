@@ -47,6 +47,9 @@ describe('config', () => {
     expect(() => parseConfig({ port: 70000 })).toThrow(ConfigError);
     expect(() => parseConfig({ maxPayloadBytes: 10 })).toThrow(/maxPayloadBytes/);
     expect(() => parseConfig({ jwksUrl: 'not a url' })).toThrow(/jwksUrl/);
+    expect(() => parseConfig({ idleTimeoutSec: 5 })).toThrow(/idleTimeoutSec.*0 or between 8 and 960/);
+    expect(parseConfig({ idleTimeoutSec: 0 }).idleTimeoutSec).toBe(0);
+    expect(parseConfig({ announce: '1' }).announce).toBe(true);
   });
 
   it('prints help with every flag', () => {
