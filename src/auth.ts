@@ -1,9 +1,11 @@
 /**
- * Who is calling. Verifies JWTs with jose: HS256 with the configured secret, and, when a JWKS URL
- * is configured, asymmetric tokens from an external identity provider.
+ * Who is calling. HS256 tokens are checked with the configured secret; when a JWKS URL is
+ * configured, asymmetric tokens from an external identity provider too (jose fetches and caches
+ * the key set; jwt.ts verifies synchronously).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet } from 'jose';
+import { indexJwks, JwtError, keyFitsAlgorithm, verifyJwt, type ClaimChecks, type JwtClaims, type JwtKeys } from './jwt.js';
 import { HubError } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -15,7 +17,7 @@ export interface Identity {
   /** `null` for the public identity. */
   readonly user_id: string | null;
   /** Verified token claims; `null` for the public identity. */
-  readonly claims: Readonly<JWTPayload> | null;
+  readonly claims: Readonly<JwtClaims> | null;
   /** Token expiry in epoch ms, if the token has one. */
   readonly expiresAt: number | null;
 }
@@ -32,12 +34,20 @@ export interface AuthConfig {
 }
 
 export interface Authenticator {
-  /** Resolves the identity for a raw token (with or without a `Bearer ` prefix); throws HubError `invalid_token`. */
-  verify(token: string): Promise<Identity>;
+  /**
+   * Resolves the identity for a raw token (with or without a `Bearer ` prefix); throws HubError
+   * `invalid_token`. Synchronous on purpose: see jwt.ts.
+   */
+  verify(token: string): Identity;
+  /** Fetches the JWKS once, if one is configured (failures are logged, not fatal). */
+  start(): Promise<void>;
+  close(): void;
 }
 
-const HMAC_ALGS = ['HS256'];
-const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+/** Allowed clock skew for `exp` and `nbf`, seconds. */
+const CLOCK_TOLERANCE_SEC = 5;
+/** How often a configured JWKS is refreshed in the background. */
+const JWKS_REFRESH_MS = 10 * 60 * 1000;
 
 /** Strips an optional `Bearer ` prefix (any case); returns null for a blank value. */
 export function bearerToken(value: string | null | undefined): string | null {
@@ -51,7 +61,7 @@ export function bearerToken(value: string | null | undefined): string | null {
  * the `root_id` claim, or, for identity-provider tokens that have none, derived from issuer and
  * subject so the same user always lands on the same root.
  */
-export function identityFromClaims(claims: JWTPayload): Identity {
+export function identityFromClaims(claims: JwtClaims): Identity {
   const userId = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : typeof claims['id'] === 'string' ? claims['id'] : null;
   if (userId === null || userId === '') throw new HubError('invalid_token', 'Token has no subject (sub) claim');
   const rootClaim = claims['root_id'];
@@ -78,38 +88,57 @@ export function createAuthenticator(config: AuthConfig, log: Logger): { authenti
     secret = randomSecret();
     log.warn('no JWT secret configured (WALKER_HUB_JWT_SECRET): using a random one for this run; tokens will not survive a restart');
   }
-  const hmacKey = new TextEncoder().encode(secret);
-  const jwks = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : null;
-  const base: JWTVerifyOptions = {};
-  if (config.jwtIssuer) base.issuer = config.jwtIssuer;
-  if (config.jwtAudience) base.audience = config.jwtAudience;
+  const checks: ClaimChecks = { issuer: config.jwtIssuer, audience: config.jwtAudience, clockToleranceSec: CLOCK_TOLERANCE_SEC };
+  const remote = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : null;
+  let indexedFrom: unknown = undefined;
+  let publicKeys: ReturnType<typeof indexJwks> = [];
+  let refreshTimer: NodeJS.Timeout | undefined;
 
-  const verify = async (raw: string): Promise<Identity> => {
-    const token = bearerToken(raw);
-    if (token === null) throw new HubError('invalid_token', 'Token is empty');
-    let alg: string | undefined;
-    try {
-      alg = decodeProtectedHeader(token).alg;
-    } catch {
-      throw new HubError('invalid_token', 'Token is not a JWT');
-    }
-    try {
-      if (alg !== undefined && HMAC_ALGS.includes(alg)) {
-        const { payload } = await jwtVerify(token, hmacKey, { ...base, algorithms: HMAC_ALGS });
-        return identityFromClaims(payload);
-      }
-      if (jwks !== null && alg !== undefined && ASYMMETRIC_ALGS.includes(alg)) {
-        const { payload } = await jwtVerify(token, jwks, { ...base, algorithms: ASYMMETRIC_ALGS });
-        return identityFromClaims(payload);
-      }
-    } catch (err) {
-      if (err instanceof HubError) throw err;
-      const code = (err as { code?: unknown }).code;
-      if (code === 'ERR_JWT_EXPIRED') throw new HubError('invalid_token', 'Token has expired');
-      if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC') log.warn('JWKS lookup failed', { error: String(err) });
-      throw new HubError('invalid_token');
-    }
-    throw new HubError('invalid_token', `Token algorithm ${alg ?? '(none)'} is not accepted`);
+  const reload = () => {
+    if (!remote || remote.reloading || remote.coolingDown) return;
+    remote.reload().catch((err: unknown) => log.warn('could not fetch the JWKS', { url: config.jwksUrl, error: String(err) }));
   };
-  return { authenticator: { verify }, secret };
+  const keys: JwtKeys = {
+    hmacSecret: new TextEncoder().encode(secret),
+    publicKey(alg, kid) {
+      const set = remote?.jwks();
+      if (set !== indexedFrom) {
+        indexedFrom = set;
+        publicKeys = indexJwks(set as { keys: Array<Record<string, unknown>> } | undefined);
+      }
+      const candidates = publicKeys.filter((k) => (kid === undefined || k.kid === kid) && (k.alg === undefined || k.alg === alg) && keyFitsAlgorithm(alg, k.key));
+      // Without a kid, only an unambiguous key is used.
+      if (candidates.length === 1 || (kid !== undefined && candidates.length > 0)) return (candidates[0] as { key: KeyObject }).key;
+      // An unknown key may be a rotation: refresh in the background so a retry can succeed.
+      if (kid !== undefined) reload();
+      return null;
+    },
+  };
+
+  const authenticator: Authenticator = {
+    verify(raw) {
+      const token = bearerToken(raw);
+      if (token === null) throw new HubError('invalid_token', 'Token is empty');
+      try {
+        return identityFromClaims(verifyJwt(token, keys, checks));
+      } catch (err) {
+        if (err instanceof JwtError) throw new HubError('invalid_token', err.message);
+        throw err;
+      }
+    },
+    async start() {
+      if (!remote) return;
+      try {
+        await remote.reload();
+      } catch (err) {
+        log.warn('could not fetch the JWKS at start-up; tokens from it are refused until it is reachable', { url: config.jwksUrl, error: String(err) });
+      }
+      refreshTimer = setInterval(reload, JWKS_REFRESH_MS);
+      refreshTimer.unref();
+    },
+    close() {
+      clearInterval(refreshTimer);
+    },
+  };
+  return { authenticator, secret };
 }

@@ -81,8 +81,6 @@ export class HubError extends Error {
 export const closeCodes = {
   /** Server going away (graceful shutdown). Clients should reconnect later. */
   goingAway: 1001,
-  /** Policy violation: too many frames queued behind a pending identity change. */
-  policy: 1008,
   /** A frame over `maxPayloadBytes`. */
   tooBig: 1009,
 } as const;

@@ -27,8 +27,8 @@ export interface HandlerDeps {
   leave(session: Session, channelIds: readonly string[]): string[];
 }
 
-/** A handler returns a promise only when later frames of the same socket must wait for it. */
-export type Handler<K extends FrameType> = (session: Session, frame: FrameOf<K>) => void | Promise<void>;
+/** Handlers are synchronous, so frames of one socket are handled strictly in arrival order. */
+export type Handler<K extends FrameType> = (session: Session, frame: FrameOf<K>) => void;
 export type HandlerTable = { [K in FrameType]: Handler<K> };
 
 export function createHandlers(deps: HandlerDeps): HandlerTable {
@@ -86,12 +86,12 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     channel: (session, frame) => peer(session, 'channels', frame.channel_ids, frame),
     user: (session, frame) => peer(session, 'users', frame.root_ids, frame),
 
-    async change_user(session, frame) {
+    change_user(session, frame) {
       const token = frame.token ?? null;
       let identity = publicIdentity;
       if (token !== null && token.trim() !== '') {
         try {
-          identity = await deps.authenticator.verify(token);
+          identity = deps.authenticator.verify(token);
         } catch (err) {
           const hubErr = err instanceof HubError ? err : new HubError('invalid_token');
           sendError(session, hubErr, frame.uid);

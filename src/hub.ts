@@ -28,8 +28,6 @@ export interface HubDeps {
   readonly log: Logger;
 }
 
-/** Frames a socket may have waiting behind a pending `change_user` before it is cut off. */
-export const MAX_QUEUED_FRAMES = 256;
 /** Channels one connection may sit in at once. */
 export const MAX_CHANNELS_PER_CONNECTION = MAX_TARGET_IDS;
 
@@ -63,7 +61,7 @@ export class Hub {
   }
 
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
-    return { clientId: nanoid(), channelId: channelId ?? nanoid(), identity, conn: null, queue: null, inflight: 0, gone: null };
+    return { clientId: nanoid(), channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, gone: null };
   }
 
   open(session: Session, conn: Connection): void {
@@ -76,7 +74,6 @@ export class Hub {
 
   close(session: Session): void {
     session.conn = null;
-    session.queue = null;
     session.gone?.abort(new Error('socket closed'));
     this.registry.remove(session.clientId);
   }
@@ -85,15 +82,13 @@ export class Hub {
   message(session: Session, text: string | null): void {
     if (session.conn === null) return;
     if (text === null) return this.sendError(session, new HubError('binary_frame'));
-    if (session.queue !== null) {
-      if (session.queue.length >= MAX_QUEUED_FRAMES) {
-        session.conn.end(closeCodes.policy, 'too many frames queued behind change_user');
-        return;
-      }
-      session.queue.push(text);
-      return;
+    const frame = this.parse(session, text);
+    if (frame === null) return;
+    try {
+      (this.handlers[frame.type] as Handler<FrameType>)(session, frame);
+    } catch (err) {
+      this.sendError(session, this.asHubError(err, frame.type), frame.uid);
     }
-    this.process(session, text);
   }
 
   counts(): RegistryCounts {
@@ -103,39 +98,6 @@ export class Hub {
   /** Closes every socket with 1001 (going away). */
   closeAll(reason: string): void {
     for (const record of [...this.registry.all()]) record.conn.end(closeCodes.goingAway, reason);
-  }
-
-  private process(session: Session, text: string): void {
-    const frame = this.parse(session, text);
-    if (frame === null) return;
-    let result: void | Promise<void>;
-    try {
-      result = (this.handlers[frame.type] as Handler<FrameType>)(session, frame);
-    } catch (err) {
-      this.sendError(session, this.asHubError(err, frame.type), frame.uid);
-      return;
-    }
-    if (result instanceof Promise) {
-      session.queue = [];
-      result
-        .catch((err: unknown) => this.sendError(session, this.asHubError(err, frame.type), frame.uid))
-        .finally(() => this.drain(session));
-    }
-  }
-
-  /** Replays frames held while an async handler ran, in arrival order. */
-  private drain(session: Session): void {
-    const pending = session.queue;
-    session.queue = null;
-    if (pending === null) return;
-    while (pending.length > 0 && session.conn !== null) {
-      this.process(session, pending.shift() as string);
-      if (session.queue !== null) {
-        // Another async frame started: the rest wait behind it, still in order.
-        (session.queue as string[]).push(...pending);
-        return;
-      }
-    }
   }
 
   private parse(session: Session, text: string): InboundFrame | null {

@@ -55,12 +55,14 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     health: () => ({ status: 'ok', uptime_s: Math.round((Date.now() - startedAt) / 1000), walkers: runner.size, ...hub.counts() }),
     log,
   });
-  await hub.start(transport.publisher);
   let port: number;
   try {
+    await authenticator.start();
+    await hub.start(transport.publisher);
     port = await transport.listen();
   } catch (err) {
     transport.close();
+    authenticator.close();
     await broker.close();
     throw err;
   }
@@ -76,6 +78,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     close: () =>
       (closed ??= (async () => {
         transport.close();
+        authenticator.close();
         await broker.close();
       })()),
   };

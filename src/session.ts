@@ -9,8 +9,6 @@ export interface Session {
   identity: Identity;
   /** Set on open, cleared on close. */
   conn: Connection | null;
-  /** Frames that arrived while an identity change was pending, in order; null when none is pending. */
-  queue: string[] | null;
   /** Walkers started on this socket that have not finished. */
   inflight: number;
   /** Created on first use: aborted when the socket closes, so running walkers can stop. */

@@ -2,8 +2,9 @@
  * The only module that touches uWebSockets.js. It turns sockets and HTTP requests into calls on
  * the socket-free hub and REST handlers, and implements `Connection` and `Publisher` for them.
  *
- * uWS rules kept here: `res.onAborted` is set before anything async; writes after an `await` are
- * corked; a socket is never touched after its close event (the wrapper's `closed` flag).
+ * uWS rules kept here: upgrades complete synchronously; `res.onAborted` is set before anything
+ * async; writes after an `await` are corked; a socket is never touched after its close event (the
+ * wrapper's `closed` flag).
  */
 import { STATUS_CODES } from 'node:http';
 import uWS from 'uWebSockets.js';
@@ -104,27 +105,19 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
       if (channelId !== undefined && channelId.length > MAX_ID_LENGTH) {
         return respond(res, errorResponse(new HubError('invalid_frame', `channel_id must be at most ${MAX_ID_LENGTH} characters`)));
       }
-      const upgrade = (identity?: Identity) => {
-        const data: UserData = { session: hub.newSession(identity, channelId), conn: null };
-        res.upgrade(data, key, protocol, extensions, context);
-      };
-      if (token === null) return upgrade();
-
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      authenticator.verify(token).then(
-        (identity) => {
-          if (!aborted) res.cork(() => upgrade(identity));
-        },
-        (err: unknown) => {
-          if (aborted) return;
-          // A present but bad token is refused, never downgraded to public.
-          const hubErr = err instanceof HubError ? err : new HubError('invalid_token');
-          res.cork(() => respond(res, errorResponse(hubErr)));
-        },
-      );
+      // Verification is synchronous, so every upgrade completes inside this callback (see jwt.ts
+      // for why an asynchronous upgrade is avoided). A present but bad token is refused, never
+      // downgraded to public.
+      let identity: Identity | undefined;
+      if (token !== null) {
+        try {
+          identity = authenticator.verify(token);
+        } catch (err) {
+          return respond(res, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
+        }
+      }
+      const data: UserData = { session: hub.newSession(identity, channelId), conn: null };
+      res.upgrade(data, key, protocol, extensions, context);
     },
 
     open: (ws) => {

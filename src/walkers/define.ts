@@ -2,8 +2,8 @@
  * The walker module contract: `export default defineWalker({ name?, input, auth?, methods?, run })`.
  */
 import type { z } from 'zod';
-import type { JWTPayload } from 'jose';
 import { HubError, type Issue } from '../errors.js';
+import type { JwtClaims } from '../jwt.js';
 import type { Logger } from '../log.js';
 
 export const walkerMethods = ['websocket', 'post'] as const;
@@ -13,7 +13,7 @@ export type WalkerMethod = (typeof walkerMethods)[number];
 export interface WalkerUser {
   readonly id: string;
   readonly root_id: string;
-  readonly claims: Readonly<JWTPayload>;
+  readonly claims: Readonly<JwtClaims>;
 }
 
 export interface WalkerContext {
