@@ -102,7 +102,7 @@ export class TestClient {
 
   /** Resolves with the first queued or future frame matching `type` (or a predicate). */
   next(match?: string | ((f: Frame) => boolean)): Promise<Frame> {
-    const pred = match === undefined ? () => true : typeof match === 'string' ? (f: Frame) => f.type === match : match;
+    const pred = match === undefined ? () => true : typeof match === 'string' ? (f: Frame) => f?.type === match : match;
     const i = this.frames.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.frames.splice(i, 1)[0] as Frame);
     if (this.ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('socket is not open'));
@@ -113,7 +113,7 @@ export class TestClient {
   async request(frame: Record<string, unknown>): Promise<Frame> {
     const uid = `r${Math.random().toString(36).slice(2)}`;
     this.send({ ...frame, uid });
-    return this.next((f) => f.uid === uid);
+    return this.next((f) => f?.uid === uid);
   }
 
   /**

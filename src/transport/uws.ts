@@ -49,7 +49,8 @@ interface UserData {
 
 type Ws = uWS.WebSocket<UserData>;
 
-const OVERSIZE_GRACE_BYTES = 1024 * 1024;
+/** How far over maxPayloadBytes a frame may be and still get a 1009 close (see the ws behaviour). */
+export const OVERSIZE_GRACE_BYTES = 1024 * 1024;
 
 class SocketConnection implements Connection {
   closed = false;
