@@ -20,9 +20,13 @@ export interface Identity {
   readonly claims: Readonly<JwtClaims> | null;
   /** Token expiry in epoch ms, if the token has one. */
   readonly expiresAt: number | null;
+  /** The token's `jti`, if it has one (tokens the hub issues always do). */
+  readonly tokenId: string | null;
+  /** When the token was issued, epoch ms (`iat_ms`, else `iat`), if it says. */
+  readonly issuedAt: number | null;
 }
 
-export const publicIdentity: Identity = Object.freeze({ root_id: PUBLIC_ROOT_ID, user_id: null, claims: null, expiresAt: null });
+export const publicIdentity: Identity = Object.freeze({ root_id: PUBLIC_ROOT_ID, user_id: null, claims: null, expiresAt: null, tokenId: null, issuedAt: null });
 
 export const isAuthenticated = (identity: Identity): boolean => identity.user_id !== null;
 
@@ -74,7 +78,15 @@ export function identityFromClaims(claims: JwtClaims): Identity {
     throw new HubError('invalid_token', 'Token root_id claim must be a non-empty string');
   }
   if (rootId === PUBLIC_ROOT_ID) throw new HubError('invalid_token', 'Token may not claim the public root');
-  return Object.freeze({ root_id: rootId, user_id: userId, claims: Object.freeze({ ...claims }), expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null });
+  const issuedAt = typeof claims['iat_ms'] === 'number' ? claims['iat_ms'] : typeof claims['iat'] === 'number' ? claims['iat'] * 1000 : null;
+  return Object.freeze({
+    root_id: rootId,
+    user_id: userId,
+    claims: Object.freeze({ ...claims }),
+    expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null,
+    tokenId: typeof claims['jti'] === 'string' ? claims['jti'] : null,
+    issuedAt,
+  });
 }
 
 /** Generates the per-start secret used when none is configured. Tokens signed with it die with the process. */
@@ -82,7 +94,10 @@ export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function createAuthenticator(config: AuthConfig, log: Logger): { authenticator: Authenticator; secret: string } {
+/** Answers whether a verified identity's token has been revoked (synchronously, from memory). */
+export type RevocationCheck = (identity: Identity) => boolean;
+
+export function createAuthenticator(config: AuthConfig, log: Logger, isRevoked: RevocationCheck = () => false): { authenticator: Authenticator; secret: string } {
   let secret = config.jwtSecret;
   if (secret === undefined) {
     secret = randomSecret();
@@ -120,7 +135,9 @@ export function createAuthenticator(config: AuthConfig, log: Logger): { authenti
       const token = bearerToken(raw);
       if (token === null) throw new HubError('invalid_token', 'Token is empty');
       try {
-        return identityFromClaims(verifyJwt(token, keys, checks));
+        const identity = identityFromClaims(verifyJwt(token, keys, checks));
+        if (isRevoked(identity)) throw new HubError('invalid_token', 'Token has been revoked');
+        return identity;
       } catch (err) {
         if (err instanceof JwtError) throw new HubError('invalid_token', err.message);
         throw err;

@@ -24,6 +24,21 @@ const fields = {
   jwksUrl: { flag: 'jwks-url', env: 'WALKER_HUB_JWKS_URL', schema: optionalString.pipe(z.url().optional()), help: 'JWKS URL of an external identity provider' },
   jwtIssuer: { flag: 'jwt-issuer', env: 'WALKER_HUB_JWT_ISSUER', schema: optionalString, help: 'required `iss` claim, if set' },
   jwtAudience: { flag: 'jwt-audience', env: 'WALKER_HUB_JWT_AUDIENCE', schema: optionalString, help: 'required `aud` claim, if set' },
+  dataDir: { flag: 'data-dir', env: 'WALKER_HUB_DATA_DIR', schema: z.string().min(1).default('data'), help: 'folder of the embedded store (used when no MongoDB URL is set)' },
+  mongodbUrl: {
+    flag: 'mongodb-url',
+    env: 'MONGODB_URL',
+    schema: optionalString.pipe(z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional()),
+    help: 'use MongoDB instead of the embedded store',
+  },
+  tokenTtlSec: { flag: 'token-ttl', env: 'WALKER_HUB_TOKEN_TTL', schema: int(60, 366 * 24 * 3600).default(12 * 3600), help: 'lifetime of issued tokens, seconds' },
+  passwordHashCost: { flag: 'scrypt-cost', env: 'WALKER_HUB_SCRYPT_COST', schema: int(10, 20).default(15), help: 'scrypt cost for passwords, log2(N)' },
+  revocationSyncMs: {
+    flag: 'revocation-sync',
+    env: 'WALKER_HUB_REVOCATION_SYNC',
+    schema: int(0, 600_000).default(2000),
+    help: 'how often revocations made by other nodes are read from the store, ms (0 = never)',
+  },
   peerEvents: {
     flag: 'peer-events',
     env: 'WALKER_HUB_PEER_EVENTS',

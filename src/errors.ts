@@ -17,12 +17,14 @@ export const errorCatalogue = {
   binary_frame: { status: 400, message: 'Binary frames are not supported; send JSON text frames' },
   unknown_type: { status: 400, message: 'Unknown frame type' },
   invalid_frame: { status: 400, message: 'Frame does not match the protocol' },
+  invalid_credentials: { status: 400, message: 'Invalid email or password' },
   invalid_token: { status: 401, message: 'Token is invalid or expired' },
   unauthorized: { status: 401, message: 'This walker requires an authenticated user' },
   forbidden: { status: 403, message: 'Not allowed' },
   unknown_walker: { status: 404, message: 'Unknown walker' },
   not_found: { status: 404, message: 'Not found' },
   method_not_allowed: { status: 405, message: 'Method not allowed' },
+  email_taken: { status: 409, message: 'An account with this email already exists' },
   payload_too_large: { status: 413, message: 'Payload exceeds the configured limit' },
   unsupported_media_type: { status: 415, message: 'Body must be JSON (Content-Type: application/json)' },
   invalid_input: { status: 422, message: 'Input does not match the walker schema' },
@@ -30,6 +32,7 @@ export const errorCatalogue = {
   too_many_requests: { status: 429, message: 'Too many requests in flight on this connection' },
   internal: { status: 500, message: 'Internal error' },
   unavailable: { status: 503, message: 'Server is shutting down' },
+  store_unavailable: { status: 503, message: 'The data store is unavailable; try again shortly' },
   walker_timeout: { status: 504, message: 'Walker did not finish in time' },
 } as const satisfies Record<string, CatalogueEntry>;
 

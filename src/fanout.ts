@@ -1,6 +1,7 @@
 import type { DeliverLocally } from './broker.js';
-import { topics, type Connection, type Publisher } from './connection.js';
+import { topics, type Publisher } from './connection.js';
 import type { Registry } from './registry.js';
+import type { Session } from './session.js';
 
 /**
  * Local delivery of one encoded frame. Channels and users go through uWS topics (`publish` writes
@@ -8,12 +9,12 @@ import type { Registry } from './registry.js';
  * directly. Each target connection gets the frame at most once per delivery, even when it sits in
  * several of the listed channels.
  */
-export function createLocalDelivery(registry: Registry<Connection>, publisher: Publisher): DeliverLocally {
+export function createLocalDelivery(registry: Registry<Session>, publisher: Publisher): DeliverLocally {
   return ({ kind, ids, frame }) => {
     const unique = ids.length === 1 ? ids : [...new Set(ids)];
     switch (kind) {
       case 'clients':
-        for (const id of unique) registry.get(id)?.conn.send(frame);
+        for (const id of unique) registry.get(id)?.handle.conn?.send(frame);
         return;
       case 'users':
         // A connection has one root, so user topics never overlap.
@@ -30,7 +31,7 @@ export function createLocalDelivery(registry: Registry<Connection>, publisher: P
         for (const channel of unique) {
           for (const clientId of registry.clientsInChannel(channel) ?? []) seen.add(clientId);
         }
-        for (const clientId of seen) registry.get(clientId)?.conn.send(frame);
+        for (const clientId of seen) registry.get(clientId)?.handle.conn?.send(frame);
         return;
       }
     }

@@ -34,7 +34,7 @@ export const MAX_CHANNELS_PER_CONNECTION = MAX_TARGET_IDS;
 const knownTypes = new Set<string>(frameTypes);
 
 export class Hub {
-  readonly registry = new Registry<Connection>();
+  readonly registry = new Registry<Session>();
   private readonly handlers: HandlerTable;
   private readonly log: Logger;
 
@@ -61,19 +61,21 @@ export class Hub {
   }
 
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
-    return { clientId: nanoid(), channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, gone: null };
+    return { clientId: nanoid(), channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null };
   }
 
   open(session: Session, conn: Connection): void {
     session.conn = conn;
-    this.registry.add(session.clientId, session.identity.root_id, session.channelId, conn);
+    this.registry.add(session.clientId, session.identity.root_id, session.channelId, session);
     conn.subscribe(topics.user(session.identity.root_id));
     conn.subscribe(topics.channel(session.channelId));
+    this.scheduleExpiry(session);
     this.sendConnectionFrame(session);
   }
 
   close(session: Session): void {
     session.conn = null;
+    clearTimeout(session.expiry ?? undefined);
     session.gone?.abort(new Error('socket closed'));
     this.registry.remove(session.clientId);
   }
@@ -97,7 +99,7 @@ export class Hub {
 
   /** Closes every socket with 1001 (going away). */
   closeAll(reason: string): void {
-    for (const record of [...this.registry.all()]) record.conn.end(closeCodes.goingAway, reason);
+    for (const record of [...this.registry.all()]) record.handle.conn?.end(closeCodes.goingAway, reason);
   }
 
   private parse(session: Session, text: string): InboundFrame | null {
@@ -138,10 +140,47 @@ export class Hub {
     session.conn?.send(encode.connection({ client_id: session.clientId, root_id: session.identity.root_id, channel_id: session.channelId }, uid));
   }
 
+  /**
+   * Downgrades to public, each with a fresh `connection` frame, every socket whose identity
+   * `revoked` matches (after a logout, here or on another node).
+   */
+  revokeWhere(revoked: (identity: Identity) => boolean): number {
+    let count = 0;
+    for (const record of [...this.registry.all()]) {
+      const session = record.handle;
+      if (session.identity.user_id === null || !revoked(session.identity)) continue;
+      this.downgrade(session);
+      count++;
+    }
+    return count;
+  }
+
+  private downgrade(session: Session): void {
+    this.setIdentity(session, publicIdentity);
+    this.sendConnectionFrame(session);
+  }
+
+  /** Tokens expire while sockets stay open: at that moment the socket becomes public. */
+  private scheduleExpiry(session: Session): void {
+    clearTimeout(session.expiry ?? undefined);
+    session.expiry = null;
+    const expiresAt = session.identity.expiresAt;
+    if (expiresAt === null) return;
+    // setTimeout holds at most 2^31-1 ms (~24.8 days); longer tokens re-arm when that fires.
+    const delay = Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1);
+    session.expiry = setTimeout(() => {
+      if (session.conn === null) return;
+      if (Date.now() >= expiresAt) this.downgrade(session);
+      else this.scheduleExpiry(session);
+    }, delay);
+    session.expiry.unref();
+  }
+
   private setIdentity(session: Session, identity: Identity): void {
     const conn = session.conn;
     const previous = session.identity.root_id;
     session.identity = identity;
+    if (conn !== null) this.scheduleExpiry(session);
     if (conn === null || previous === identity.root_id) return;
     conn.unsubscribe(topics.user(previous));
     conn.subscribe(topics.user(identity.root_id));

@@ -1,6 +1,6 @@
 /**
  * The local registries: clients by id, channel <-> clients and user (root id) -> clients.
- * Socket-free: a client record carries an opaque `conn` the caller gives it. Empty sets are
+ * Socket-free: a client record carries an opaque `handle` the caller gives it. Empty sets are
  * deleted, so after every client leaves all three maps are empty.
  */
 
@@ -10,7 +10,7 @@ export interface ClientRecord<C> {
   /** The channel from the connect URL (or a random one); reported in `connection` frames. */
   readonly primaryChannel: string;
   readonly channels: Set<string>;
-  readonly conn: C;
+  readonly handle: C;
 }
 
 export interface RegistryCounts {
@@ -24,9 +24,9 @@ export class Registry<C> {
   private readonly channels = new Map<string, Set<string>>();
   private readonly users = new Map<string, Set<string>>();
 
-  add(id: string, rootId: string, primaryChannel: string, conn: C): ClientRecord<C> {
+  add(id: string, rootId: string, primaryChannel: string, handle: C): ClientRecord<C> {
     if (this.clients.has(id)) throw new Error(`client ${id} is already registered`);
-    const record: ClientRecord<C> = { id, rootId, primaryChannel, channels: new Set(), conn };
+    const record: ClientRecord<C> = { id, rootId, primaryChannel, channels: new Set(), handle };
     this.clients.set(id, record);
     addTo(this.users, rootId, id);
     this.join(id, primaryChannel);

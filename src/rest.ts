@@ -7,7 +7,10 @@ import { HubError, type ErrorBody } from './errors.js';
 import type { WalkerRunner } from './walkers/runner.js';
 
 export interface RestRequest {
+  /** The path parameter (a walker name), '' for routes without one. */
   readonly name: string;
+  /** The raw query string ('' when absent). */
+  readonly query: string;
   /** The raw `Authorization` header ('' when absent). */
   readonly authorization: string;
   /** The raw `Content-Type` header ('' when absent). */
@@ -27,6 +30,17 @@ export function errorResponse(err: HubError, headers?: Record<string, string>): 
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
+/** The JSON body of a request: an empty body is `{}`; a non-empty one must be declared JSON (415) and parse (400). */
+export function parseJsonBody(req: RestRequest): { ok: true; value: unknown } | { ok: false; error: HubError } {
+  if (req.body.length === 0) return { ok: true, value: {} };
+  if (!JSON_TYPE.test(req.contentType)) return { ok: false, error: new HubError('unsupported_media_type') };
+  try {
+    return { ok: true, value: JSON.parse(req.body.toString('utf8')) };
+  } catch {
+    return { ok: false, error: new HubError('invalid_json', 'Body is not valid JSON') };
+  }
+}
+
 export function createWalkerRoute(runner: WalkerRunner, authenticator: Authenticator) {
   return async (req: RestRequest): Promise<RestResponse> => {
     const walker = runner.get(req.name);
@@ -41,16 +55,9 @@ export function createWalkerRoute(runner: WalkerRunner, authenticator: Authentic
         return errorResponse(err instanceof HubError ? err : new HubError('invalid_token'));
       }
     }
-    let input: unknown = {};
-    if (req.body.length > 0) {
-      if (!JSON_TYPE.test(req.contentType)) return errorResponse(new HubError('unsupported_media_type'));
-      try {
-        input = JSON.parse(req.body.toString('utf8'));
-      } catch {
-        return errorResponse(new HubError('invalid_json', 'Body is not valid JSON'));
-      }
-    }
-    const outcome = await runner.run(walker, { via: 'post', input, identity, clientId: null, channelId: null, node: null });
+    const body = parseJsonBody(req);
+    if (!body.ok) return errorResponse(body.error);
+    const outcome = await runner.run(walker, { via: 'post', input: body.value, identity, clientId: null, channelId: null, node: null });
     if (!outcome.ok) return errorResponse(outcome.error);
     return { status: 200, body: { status: 200, reports: outcome.reports } };
   };

@@ -11,6 +11,8 @@ export interface Session {
   conn: Connection | null;
   /** Walkers started on this socket that have not finished. */
   inflight: number;
+  /** Fires when the token expires, to downgrade the socket to public. */
+  expiry: NodeJS.Timeout | null;
   /** Created on first use: aborted when the socket closes, so running walkers can stop. */
   gone: AbortController | null;
 }

@@ -3,11 +3,15 @@
  */
 import { SignJWT, type JWTPayload } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { parseConfig, type ConfigInput } from '../src/config.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { createHub, type RunningHub } from '../src/server.js';
+import type { Store } from '../src/store/store.js';
 import type { WalkerDefinition } from '../src/walkers/define.js';
 import { checkWalker, type LoadedWalker } from '../src/walkers/loader.js';
 
@@ -15,14 +19,32 @@ export const EXAMPLE_WALKERS = resolve(import.meta.dirname, '../walkers');
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
 const running = new Set<RunningHub>();
+const dataDirs = new Set<string>();
+
+/** A fresh temp folder, removed by stopAll(). */
+export function tempDir(prefix = 'walker-hub-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dataDirs.add(dir);
+  return dir;
+}
 
 /** Starts a hub on 127.0.0.1:0 with the example walkers unless told otherwise. Stop it with stopAll(). */
 export async function startHub(
   options: Partial<ConfigInput> = {},
-  extra: { walkers?: ReadonlyMap<string, LoadedWalker>; log?: Logger } = {},
+  extra: { walkers?: ReadonlyMap<string, LoadedWalker>; log?: Logger; store?: Store } = {},
 ): Promise<RunningHub> {
-  const config = parseConfig({ host: '127.0.0.1', port: 0, walkersDir: EXAMPLE_WALKERS, jwtSecret: TEST_SECRET, logLevel: 'silent', ...options });
-  const hub = await createHub({ config, log: extra.log ?? silentLogger, ...(extra.walkers ? { walkers: extra.walkers } : {}) });
+  const config = parseConfig({
+    host: '127.0.0.1',
+    port: 0,
+    walkersDir: EXAMPLE_WALKERS,
+    jwtSecret: TEST_SECRET,
+    logLevel: 'silent',
+    // Each hub gets its own embedded store; scrypt at its lowest allowed cost keeps tests quick.
+    dataDir: tempDir(),
+    passwordHashCost: 10,
+    ...options,
+  });
+  const hub = await createHub({ config, log: extra.log ?? silentLogger, ...(extra.walkers ? { walkers: extra.walkers } : {}), ...(extra.store ? { store: extra.store } : {}) });
   running.add(hub);
   return hub;
 }
@@ -31,6 +53,9 @@ export async function stopAll(): Promise<void> {
   const hubs = [...running];
   running.clear();
   await Promise.all(hubs.map((h) => h.close()));
+  const dirs = [...dataDirs];
+  dataDirs.clear();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 }
 
 export function wsUrl(hub: RunningHub, query = ''): string {

@@ -5,6 +5,7 @@ import { MemoryBroker } from '../src/broker_memory.js';
 import type { Connection } from '../src/connection.js';
 import { Hub } from '../src/hub.js';
 import { silentLogger } from '../src/log.js';
+import type { Store } from '../src/store/store.js';
 import { WalkerRunner } from '../src/walkers/runner.js';
 import { signToken, TEST_SECRET } from './helpers.js';
 
@@ -29,7 +30,9 @@ class FakeConnection implements Connection {
 async function setup() {
   const { authenticator } = createAuthenticator({ jwtSecret: TEST_SECRET }, silentLogger);
   const broker = new MemoryBroker();
-  const runner = new WalkerRunner(new Map(), broker, { walkerTimeoutMs: 1000 }, silentLogger);
+  // No walkers run here, so the store is never reached.
+  const store = new Proxy({} as Store, { get: () => () => Promise.reject(new Error('store not used in these tests')) });
+  const runner = new WalkerRunner(new Map(), broker, store, { walkerTimeoutMs: 1000 }, silentLogger);
   const hub = new Hub({ options: { peerEvents: 'public', maxInflightWalkers: 4 }, authenticator, runner, broker, log: silentLogger });
   const conns: FakeConnection[] = [];
   const published: string[] = [];

@@ -10,7 +10,7 @@ describe('Registry', () => {
     expect(r.counts()).toEqual({ clients: 3, channels: 2, users: 2 });
     expect([...(r.clientsInChannel('ch1') ?? [])]).toEqual(['a', 'c']);
     expect([...(r.clientsOfUser('root1') ?? [])]).toEqual(['a', 'b']);
-    expect(r.get('b')?.conn).toBe('conn-b');
+    expect(r.get('b')?.handle).toBe('conn-b');
 
     expect(r.join('a', 'ch2')).toBe(true);
     expect(r.join('a', 'ch2')).toBe(false);

@@ -113,7 +113,7 @@ describe('ctx fields', () => {
       reports: [{
         via: 'websocket',
         root_id: rootId,
-        user: { id: userId, root_id: rootId, claims: expect.objectContaining({ sub: userId, root_id: rootId, role: 'admin' }) },
+        user: { id: userId, root_id: rootId, email: null, claims: expect.objectContaining({ sub: userId, root_id: rootId, role: 'admin' }) },
         client_id: c.info.client_id,
         channel_id: 'ctx-room',
         node: 'n::abc',
@@ -133,7 +133,7 @@ describe('ctx fields', () => {
       reports: [{
         via: 'post',
         root_id: rootId,
-        user: { id: userId, root_id: rootId, claims: expect.objectContaining({ sub: userId, root_id: rootId }) },
+        user: { id: userId, root_id: rootId, email: null, claims: expect.objectContaining({ sub: userId, root_id: rootId }) },
         client_id: null,
         channel_id: null,
         node: null,

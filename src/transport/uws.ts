@@ -29,7 +29,8 @@ export interface TransportOptions {
 export interface TransportDeps {
   readonly hub: Hub;
   readonly authenticator: Authenticator;
-  readonly walkerRoute: (req: RestRequest) => Promise<RestResponse>;
+  /** POST routes by uWS pattern (at most one `:param`, passed as `name`); other methods get 405. */
+  readonly postRoutes: Readonly<Record<string, (req: RestRequest) => Promise<RestResponse>>>;
   readonly health: () => Record<string, unknown>;
   readonly log: Logger;
 }
@@ -146,37 +147,40 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 
   app.get('/healthz', (res) => respond(res, { status: 200, body: deps.health() }));
 
-  app.post('/walker/:name', (res, req) => {
-    const name = safeDecode(req.getParameter(0) ?? '');
-    const authorization = req.getHeader('authorization');
-    const contentType = req.getHeader('content-type');
-    const declared = Number(req.getHeader('content-length') || '0');
-    if (declared > options.maxBodyBytes) {
-      return respond(res, errorResponse(new HubError('payload_too_large', `Body exceeds ${options.maxBodyBytes} bytes`)), true);
-    }
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    readBody(res, options.maxBodyBytes, (body) => {
-      if (body === null) {
-        if (!aborted) respond(res, errorResponse(new HubError('payload_too_large', `Body exceeds ${options.maxBodyBytes} bytes`)), true);
+  for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
+    app.post(pattern, (res, req) => {
+      const request = {
+        name: pattern.includes(':') ? safeDecode(req.getParameter(0) ?? '') : '',
+        query: req.getQuery() ?? '',
+        authorization: req.getHeader('authorization'),
+        contentType: req.getHeader('content-type'),
+      };
+      const tooLarge = () => errorResponse(new HubError('payload_too_large', `Body exceeds ${options.maxBodyBytes} bytes`));
+      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(), true);
+      let aborted = false;
+      res.onAborted(() => {
         aborted = true;
-        return;
-      }
-      deps.walkerRoute({ name, authorization, contentType, body }).then(
-        (response) => {
-          if (!aborted) res.cork(() => respond(res, response));
-        },
-        (err: unknown) => {
-          log.error('walker route failed', { error: String(err) });
-          if (!aborted) res.cork(() => respond(res, errorResponse(new HubError('internal'))));
-        },
-      );
+      });
+      readBody(res, options.maxBodyBytes, (body) => {
+        if (body === null) {
+          if (!aborted) respond(res, tooLarge(), true);
+          aborted = true;
+          return;
+        }
+        handler({ ...request, body }).then(
+          (response) => {
+            if (!aborted) res.cork(() => respond(res, response));
+          },
+          (err: unknown) => {
+            log.error('route failed', { route: pattern, error: String(err) });
+            if (!aborted) res.cork(() => respond(res, errorResponse(new HubError('internal'))));
+          },
+        );
+      });
     });
-  });
+    app.any(pattern, (res) => respond(res, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
+  }
 
-  app.any('/walker/:name', (res) => respond(res, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
   app.any('/*', (res, req) => respond(res, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
 
   return {

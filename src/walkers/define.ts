@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { HubError, type Issue } from '../errors.js';
 import type { JwtClaims } from '../jwt.js';
 import type { Logger } from '../log.js';
+import type { WalkerData } from './data.js';
 
 export const walkerMethods = ['websocket', 'post'] as const;
 export type WalkerMethod = (typeof walkerMethods)[number];
@@ -13,6 +14,8 @@ export type WalkerMethod = (typeof walkerMethods)[number];
 export interface WalkerUser {
   readonly id: string;
   readonly root_id: string;
+  /** From the token's `email` claim (tokens issued by /user/login carry it); null if absent. */
+  readonly email: string | null;
   readonly claims: Readonly<JwtClaims>;
 }
 
@@ -38,6 +41,8 @@ export interface WalkerContext {
   self(data: unknown): void;
   /** Appends a value to the reports returned to the caller. */
   report(value: unknown): void;
+  /** Persistent key-value data of the caller's root (authenticated callers only). */
+  readonly data: WalkerData;
 }
 
 /** Any schema with zod's parsing API. */

@@ -8,6 +8,8 @@ import type { Broker, TargetKind } from '../broker.js';
 import { HubError, toIssues } from '../errors.js';
 import type { Logger } from '../log.js';
 import { encode } from '../protocol.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
+import { scopedData } from './data.js';
 import type { WalkerContext, WalkerMethod } from './define.js';
 import type { LoadedWalker } from './loader.js';
 
@@ -34,6 +36,7 @@ export class WalkerRunner {
   constructor(
     private readonly walkers: ReadonlyMap<string, LoadedWalker>,
     private readonly broker: Broker,
+    private readonly store: Store,
     private readonly options: RunnerOptions,
     private readonly log: Logger,
   ) {}
@@ -98,7 +101,11 @@ export class WalkerRunner {
     return {
       via: call.via,
       root_id: identity.root_id,
-      user: identity.user_id !== null && identity.claims !== null ? { id: identity.user_id, root_id: identity.root_id, claims: identity.claims } : null,
+      user:
+        identity.user_id !== null && identity.claims !== null
+          ? { id: identity.user_id, root_id: identity.root_id, email: typeof identity.claims['email'] === 'string' ? identity.claims['email'] : null, claims: identity.claims }
+          : null,
+      data: scopedData(this.store, isAuthenticated(identity) ? identity.root_id : null),
       client_id: call.clientId,
       channel_id: call.channelId,
       node: call.node,
@@ -114,6 +121,10 @@ export class WalkerRunner {
 
   private mapError(name: string, err: unknown): HubError {
     if (err instanceof HubError) return err;
+    if (err instanceof StoreUnavailableError) {
+      this.log.warn('walker could not reach the store', { walker: name, error: err.message });
+      return new HubError('store_unavailable');
+    }
     const errorId = nanoid(12);
     this.log.error('walker threw', { walker: name, error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     return new HubError('internal', `Walker ${name} failed; quote error id ${errorId}`, { errorId });
