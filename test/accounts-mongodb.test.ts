@@ -65,6 +65,22 @@ if (!MONGODB_URL) {
       expect(await ws.next('chat')).toEqual({ type: 'chat', data: { message: 'still here' } });
       await relay.close();
     });
+
+    it('a logout on one hub reaches sockets and token checks on another hub sharing the database', async () => {
+      const shared = new URL(MONGODB_URL);
+      shared.pathname = `/walker_hub_two_nodes_${Date.now()}`;
+      const a = await startHub({ mongodbUrl: shared.toString(), revocationSyncMs: 100 });
+      const b = await startHub({ mongodbUrl: shared.toString(), revocationSyncMs: 100 });
+      expect((await post(a, '/user/register', { email: 'two@example.com', password: 'long enough' })).status).toBe(201);
+      const { token } = (await post(b, '/user/login', { email: 'two@example.com', password: 'long enough' })).body as { token: string };
+      const onB = await connect(b, { token });
+      expect(onB.info.root_id).not.toBe('n::000000000000000000000001');
+
+      expect((await post(a, '/user/logout', undefined, { token })).status).toBe(200);
+      // Hub B learns of it from the store within one sync interval and downgrades the socket.
+      expect(await onB.next('connection')).toMatchObject({ data: { root_id: 'n::000000000000000000000001' } });
+      expect(await onB.request({ type: 'change_user', token })).toMatchObject({ type: 'error', error: { code: 'invalid_token', message: 'Token has been revoked' } });
+    });
   });
 }
 
