@@ -1,0 +1,143 @@
+/** The printed report: one table per scenario, then the targets, then any failed runs. */
+import { serverLabels } from './messages.js';
+import type { Params } from './params.js';
+import type { Results } from './results.js';
+import { cpuList, fixed, int, mb, percent, table } from './table.js';
+import type { TargetCheck } from './targets.js';
+
+export function renderReport(results: Results, params: Params, targets: readonly TargetCheck[]): string {
+  const out: string[] = [];
+  const procs = `${params.loadProcs} load processes`;
+
+  if (results.fanout.length > 0) {
+    const top = Math.max(...params.fanout.sizes).toLocaleString('en-US');
+    out.push(`### Channel fanout (1 publisher among N subscribers, ~104 B JSON payload, window ${params.fanout.window}, ${procs})`, '');
+    out.push(
+      table(
+        ['N', 'server', 'messages', 'deliveries/s', 'server µs/delivery', 'server CPU', 'delivered', 'load CPU s', 'other CPU'],
+        results.fanout.map((r) => [
+          int(r.subscribers),
+          serverLabels[r.server],
+          int(r.msgs),
+          int(r.deliveriesPerSec),
+          fixed(r.serverCpuUsPerDelivery, 3),
+          percent(r.serverCpuSec / r.seconds, 0),
+          percent(r.deliveredShare, 2),
+          cpuList(r.loadCpuSec),
+          percent(r.otherCpuSec / r.seconds, 0),
+        ]),
+      ),
+      '',
+      `At N=${top}, raw uWS, Walker Hub and Socket.IO ran ${params.fanout.repeats}× (interleaved); the row is the run with the most deliveries/s.`,
+      '',
+    );
+  }
+
+  if (results.latency.length > 0) {
+    const p = params.latency;
+    out.push(`### Latency (N=${int(p.subscribers)}, offered rate = ${p.rateShare * 100}% of the server's peak at that N; ~${p.samples} sampled subscribers)`, '');
+    out.push(
+      table(
+        ['server', 'offered msg/s', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'delivered', 'load CPU s', 'other CPU'],
+        results.latency.map((r) => [
+          r.label === 'own' ? serverLabels[r.server] : `${serverLabels[r.server]} @ raw uWS rate`,
+          int(r.offeredMsgsPerSec),
+          int(r.samples),
+          fixed(r.p50Ms, 2),
+          fixed(r.p99Ms, 2),
+          fixed(r.maxMs, 2),
+          percent(r.deliveredShare, 2),
+          cpuList(r.loadCpuSec),
+          percent(r.otherCpuSec / r.seconds, 0),
+        ]),
+      ),
+      '',
+      `Raw uWS and Walker Hub @ raw uWS rate ran ${p.repeats}× (interleaved); each row is the run with the lowest p99.`,
+      '',
+    );
+  }
+
+  if (results.chat.length > 0) {
+    const c = params.chat;
+    out.push(`### Chat (${int(c.rooms)} rooms × ${c.members} members, every member sending, ${c.durationSec} s)`, '');
+    out.push(
+      table(
+        ['server', 'messages/s', 'deliveries/s', 'server µs/delivery', 'server CPU', 'load CPU s', 'other CPU'],
+        results.chat.map((r) => [
+          serverLabels[r.server],
+          int(r.msgsSent / r.seconds),
+          int(r.deliveriesPerSec),
+          fixed(r.serverCpuUsPerDelivery, 3),
+          percent(r.serverCpuSec / r.seconds, 0),
+          cpuList(r.loadCpuSec),
+          percent(r.otherCpuSec / r.seconds, 0),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  if (results.connections.length > 0) {
+    out.push(`### Idle connections (${int(params.connections.count)} clients, ${params.connections.concurrency} concurrent upgrades per load process)`, '');
+    out.push(
+      table(
+        ['server', 'connects/s', 'RSS before MB', 'RSS after MB', 'RSS KB/conn', 'JS heap KB/conn', 'load CPU s'],
+        results.connections.map((r) => [
+          serverLabels[r.server],
+          int(r.connectsPerSec),
+          mb(r.rssBeforeBytes),
+          mb(r.rssAfterBytes),
+          fixed(r.rssKBPerConnection, 2),
+          fixed(r.heapKBPerConnection, 2),
+          cpuList(r.loadCpuSec),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  if (results.rest.length > 0) {
+    const r0 = params.rest;
+    out.push(`### REST (autocannon, ${r0.connections} connections, ${r0.durationSec} s, same JSON body)`, '');
+    out.push(
+      table(
+        ['server', 'route', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server µs/request', 'server CPU', 'autocannon CPU s', 'other CPU'],
+        results.rest.map((r) => [
+          serverLabels[r.server],
+          `POST ${r.path}`,
+          int(r.requestsPerSec),
+          fixed(r.p50Ms, 1),
+          fixed(r.p99Ms, 1),
+          int(r.non2xx + r.errors),
+          fixed(r.serverCpuUsPerRequest, 2),
+          percent(r.serverCpuSec / r.seconds, 0),
+          fixed(r.loadCpuSec, 2),
+          percent(r.otherCpuSec / r.seconds, 0),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  if (targets.length > 0) {
+    out.push('### Targets (ratios from this run)', '');
+    out.push(
+      table(
+        ['target', 'value', 'limit', 'result', 'figures'],
+        targets.map((t) => [t.target, fixed(t.value, 3), t.limit, t.pass === null ? 'n/a' : t.pass ? 'pass' : 'MISS', t.detail]),
+      ),
+      '',
+    );
+  }
+
+  const failures = (Object.entries(results) as [string, { server: keyof typeof serverLabels; error?: string }[]][]).flatMap(([scenario, runs]) =>
+    runs.filter((r) => r.error !== undefined).map((r) => `- ${scenario}, ${serverLabels[r.server]}: ${r.error ?? ''}`),
+  );
+  if (failures.length > 0) out.push('### Failed runs', '', ...failures, '');
+  out.push(
+    'server CPU: share of one core the server used over the measured window. load CPU s: user+system CPU seconds of each load',
+    'process over the window ("proc1+proc2+…"). other CPU: busy CPU of everything outside the benchmark over the same window',
+    '(other jobs on the machine), in shares of one core: when it is high, rates are depressed and noisy.',
+  );
+  return out.join('\n');
+}

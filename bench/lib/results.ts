@@ -1,0 +1,113 @@
+/**
+ * The figures of a run, as written to bench/results/latest.json. Rates are per second, CPU in
+ * seconds unless the name says µs, sizes in bytes unless the name says KB (1 KB = 1024 bytes).
+ * A run that failed has an `error` and NaN figures (null in the JSON).
+ */
+import type { ServerKind } from './messages.js';
+
+interface RunBase {
+  readonly server: ServerKind;
+  readonly error?: string;
+  /** Measurements made; the one kept saw the least CPU use from outside the benchmark. */
+  readonly attempts?: number;
+}
+
+export interface FanoutResult extends RunBase {
+  readonly subscribers: number;
+  readonly msgs: number;
+  /** The publisher's bursts (messages per write) and window (messages in flight). */
+  readonly burst: number;
+  readonly window: number;
+  readonly expected: number;
+  readonly received: number;
+  readonly deliveredShare: number;
+  readonly incompleteSockets: number;
+  readonly seconds: number;
+  readonly deliveriesPerSec: number;
+  readonly msgsPerSec: number;
+  readonly serverCpuSec: number;
+  readonly serverCpuUsPerDelivery: number;
+  /** One entry per load process: user + system CPU seconds over the measured phase. */
+  readonly loadCpuSec: number[];
+  /** Busy CPU seconds of everything else on the machine over the window (other jobs, kernel threads). */
+  readonly otherCpuSec: number;
+  /** When the run was repeated: every run's main figures (the one with the most deliveries/s is kept). */
+  readonly runs?: { deliveriesPerSec: number; serverCpuUsPerDelivery: number; otherCpuSec: number }[];
+}
+
+export interface LatencyResult extends RunBase {
+  /** `own`: at half this server's peak; `uws-rate`: the hub at raw uWS's offered rate. */
+  readonly label: 'own' | 'uws-rate';
+  readonly subscribers: number;
+  readonly offeredMsgsPerSec: number;
+  readonly msgs: number;
+  readonly seconds: number;
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly deliveredShare: number;
+  readonly serverCpuSec: number;
+  readonly loadCpuSec: number[];
+  readonly otherCpuSec: number;
+  /** When the run was repeated: every run's main figures (the one with the lowest p99 is kept). */
+  readonly runs?: { p50Ms: number; p99Ms: number; maxMs: number; otherCpuSec: number }[];
+}
+
+export interface ChatResult extends RunBase {
+  readonly rooms: number;
+  readonly members: number;
+  readonly seconds: number;
+  readonly msgsSent: number;
+  readonly deliveries: number;
+  readonly deliveriesPerSec: number;
+  readonly serverCpuSec: number;
+  readonly serverCpuUsPerDelivery: number;
+  readonly loadCpuSec: number[];
+  readonly otherCpuSec: number;
+}
+
+export interface ConnectionsResult extends RunBase {
+  readonly count: number;
+  readonly seconds: number;
+  readonly connectsPerSec: number;
+  readonly rssBeforeBytes: number;
+  readonly rssAfterBytes: number;
+  readonly rssKBPerConnection: number;
+  readonly heapKBPerConnection: number;
+  /** CPU seconds each load process spent opening its connections. */
+  readonly loadCpuSec: number[];
+}
+
+export interface RestResult extends RunBase {
+  readonly path: string;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly requestsPerSec: number;
+  readonly total: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly serverCpuSec: number;
+  readonly serverCpuUsPerRequest: number;
+  readonly loadCpuSec: number;
+  readonly otherCpuSec: number;
+  readonly sampleResponse: string;
+}
+
+export interface Results {
+  fanout: FanoutResult[];
+  latency: LatencyResult[];
+  chat: ChatResult[];
+  connections: ConnectionsResult[];
+  rest: RestResult[];
+}
+
+export function emptyResults(): Results {
+  return { fanout: [], latency: [], chat: [], connections: [], rest: [] };
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,51 @@
+/**
+ * One room spread over the load pool, shared by the fanout and latency scenarios: subscribers
+ * first (split evenly), then the publisher, connected last in worker 0; then phases of messages.
+ */
+import type { LoadReport, Pacing } from '../lib/messages.js';
+import { ofType, split, type Ctx, type Server } from './harness.js';
+
+export const ROOM = 'bench';
+const SETUP_MS = 120_000;
+
+export type PhaseDone = Extract<LoadReport, { type: 'phaseDone' }>;
+
+/** Opens `subscribers` sockets in the room, one of them the publisher. `samples` of them decode payloads. */
+export async function openRoom(ctx: Ctx, server: Server, subscribers: number, samples: number): Promise<void> {
+  const { pool } = ctx;
+  const shares = split(subscribers, pool.size);
+  shares[0] = (shares[0] as number) - 1; // the publisher is one of the subscribers
+  const sampleEvery = samples > 0 ? Math.max(1, Math.floor(subscribers / samples)) : 0;
+  const endpoint = { kind: server.kind, port: server.port };
+  await pool.setup(
+    shares.map((n) => ({ kind: 'channel' as const, endpoint, room: ROOM, subscribers: n, concurrency: ctx.params.fanout.concurrency, sampleEvery })),
+    SETUP_MS,
+  );
+  const publisher = pool.worker(0);
+  publisher.send({ type: 'publisher' });
+  await publisher.next(ofType<LoadReport, 'ready'>('ready'), SETUP_MS, 'publisher ready');
+}
+
+/** Sends `msgs` messages and waits for every worker's report (complete, or at its timeout). */
+export async function runPhase(ctx: Ctx, msgs: number, pacing: Pacing, timeoutMs: number, skipSeqBelow = 0): Promise<PhaseDone[]> {
+  const { pool } = ctx;
+  // Receivers hear of the phase before the publisher starts it.
+  for (let i = pool.size - 1; i >= 0; i--) pool.worker(i).send({ type: 'phase', msgs, pacing, timeoutMs, skipSeqBelow });
+  return Promise.all(
+    Array.from({ length: pool.size }, (_, i) => pool.worker(i).next(ofType<LoadReport, 'phaseDone'>('phaseDone'), timeoutMs + 10_000, 'phase report')),
+  );
+}
+
+export function totals(reports: readonly PhaseDone[]) {
+  const received = reports.reduce((a, r) => a + r.received, 0);
+  const expected = reports.reduce((a, r) => a + r.expected, 0);
+  const firstSendAt = reports[0]?.firstSendAt ?? Number.NaN;
+  const lastFrameAt = Math.max(...reports.map((r) => r.lastFrameAt));
+  return {
+    received,
+    expected,
+    incompleteSockets: reports.reduce((a, r) => a + r.incompleteSockets, 0),
+    seconds: (lastFrameAt - firstSendAt) / 1000,
+    loadCpuSec: reports.map((r) => (r.cpu.user + r.cpu.system) / 1e6),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Channel fanout: one publisher and N subscribers in one room (the publisher among them). The
+ * publisher keeps a small window of messages in flight (it counts its own echoes), so no server
+ * is overrun; whatever arrives together, a server may coalesce. A warm-up
+ * phase also sizes the measured run: a fixed message count that lasts about `targetSec` on this
+ * server. Every delivery is counted; the run lasts from the first send to the last frame received.
+ */
+import type { ServerKind } from '../lib/messages.js';
+import { errorText, type FanoutResult } from '../lib/results.js';
+import { openRoom, runPhase, totals } from './channel.js';
+import { openCpuWindow, otherCpu, withServer, type Ctx, type Server } from './harness.js';
+
+export async function fanout(ctx: Ctx, kind: ServerKind, launched: Promise<Server>, subscribers: number): Promise<FanoutResult> {
+  const p = ctx.params.fanout;
+  const warm = Math.max(10, Math.ceil(p.warmDeliveries / subscribers));
+  const pacing = { mode: 'window', window: p.window, burst: p.burst } as const;
+  const base = { server: kind, subscribers, window: p.window, burst: p.burst };
+  try {
+    return await withServer(ctx, launched, async (server) => {
+      await openRoom(ctx, server, subscribers, 0);
+      const warmed = totals(await runPhase(ctx, warm, pacing, p.timeoutMs));
+      const rate = warmed.received / warmed.seconds;
+      const deliveries = Math.min(p.maxDeliveries, Math.max(p.minDeliveries, rate * p.targetSec));
+      const msgs = Math.max(20, Math.ceil(deliveries / subscribers));
+      ctx.log(`    ${subscribers} subscribers; warm-up ${warm} messages at ${Math.round(rate).toLocaleString('en-US')} deliveries/s; measuring ${msgs} (window ${p.window})`);
+      const stop = await openCpuWindow(ctx, server, `fanout-n${subscribers}-${kind}`);
+      const t = totals(await runPhase(ctx, msgs, pacing, p.timeoutMs));
+      const cpu = await stop();
+      const expected = msgs * subscribers;
+      return {
+        ...base,
+        msgs,
+        expected,
+        received: t.received,
+        deliveredShare: t.received / expected,
+        incompleteSockets: t.incompleteSockets,
+        seconds: t.seconds,
+        deliveriesPerSec: t.received / t.seconds,
+        msgsPerSec: msgs / t.seconds,
+        serverCpuSec: cpu.serverCpuSec,
+        serverCpuUsPerDelivery: (cpu.serverCpuSec * 1e6) / t.received,
+        loadCpuSec: t.loadCpuSec,
+        otherCpuSec: otherCpu(cpu, t.loadCpuSec),
+      };
+    });
+  } catch (err) {
+    const nan = Number.NaN;
+    return {
+      ...base,
+      error: errorText(err),
+      msgs: nan,
+      expected: nan,
+      received: nan,
+      deliveredShare: nan,
+      incompleteSockets: nan,
+      seconds: nan,
+      deliveriesPerSec: nan,
+      msgsPerSec: nan,
+      serverCpuSec: nan,
+      serverCpuUsPerDelivery: nan,
+      loadCpuSec: [],
+      otherCpuSec: nan,
+    };
+  }
+}

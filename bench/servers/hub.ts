@@ -1,0 +1,29 @@
+/**
+ * Walker Hub itself, through createHub, with the bench walkers; peer frames open to public
+ * connections. Anything the hub stores goes to a fresh temporary folder, removed on exit.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseConfig } from '../../src/config.js';
+import { createHub } from '../../src/server.js';
+import { HOST, limits, serve } from './child.js';
+
+serve(async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'walker-hub-bench-'));
+  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  const config = parseConfig({
+    host: HOST,
+    port: 0,
+    walkersDir: resolve(import.meta.dirname, '../walkers'),
+    peerEvents: 'public',
+    logLevel: 'silent',
+    maxPayloadBytes: limits.maxPayloadBytes,
+    maxBackpressureBytes: limits.maxBackpressureBytes,
+    idleTimeoutSec: limits.idleTimeoutSec,
+    // Ignored (stripped) by hub versions without a store.
+    dataDir,
+  });
+  const running = await createHub({ config });
+  return { port: running.port, connections: () => running.hub.counts().clients, close: () => running.close() };
+});

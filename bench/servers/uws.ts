@@ -1,0 +1,61 @@
+/**
+ * The ceiling: raw uWebSockets.js with the least work that still does the same job. A socket joins
+ * the room in ?channel_id; a {"channel_ids":[room],"data":...} frame is published to that room as
+ * JSON.stringify(data) (encoded once, like the hub); POST /echo validates by hand and reports back.
+ */
+import uWS from 'uWebSockets.js';
+import { HOST, limits, serve } from './child.js';
+
+interface Echo { user: string; room: string; seq: number; text: string }
+
+function isEcho(v: unknown): v is Echo {
+  const o = v as Partial<Echo> | null;
+  return typeof o === 'object' && o !== null && typeof o.user === 'string' && o.user.length >= 1 && o.user.length <= 64
+    && typeof o.room === 'string' && o.room.length >= 1 && o.room.length <= 64
+    && Number.isInteger(o.seq) && (o.seq as number) >= 0 && typeof o.text === 'string' && o.text.length <= 280;
+}
+
+serve(async () => {
+  const app = uWS.App();
+  let open = 0;
+  app.ws<{ room: string }>('/*', {
+    compression: uWS.DISABLED,
+    maxPayloadLength: limits.maxPayloadBytes,
+    maxBackpressure: limits.maxBackpressureBytes,
+    closeOnBackpressureLimit: true,
+    idleTimeout: limits.idleTimeoutSec,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      res.upgrade({ room: req.getQuery('channel_id') ?? '' }, req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    },
+    open: (ws) => {
+      open++;
+      const room = ws.getUserData().room;
+      if (room !== '') ws.subscribe(room);
+    },
+    message: (_ws, message) => {
+      const frame = JSON.parse(Buffer.from(message).toString('utf8')) as { channel_ids?: unknown; data?: unknown };
+      const room = Array.isArray(frame.channel_ids) ? frame.channel_ids[0] : undefined;
+      if (typeof room === 'string') app.publish(room, JSON.stringify(frame.data));
+    },
+    close: () => void open--,
+  });
+  app.post('/echo', (res) => {
+    res.onAborted(() => undefined);
+    const chunks: Buffer[] = [];
+    res.onData((chunk, isLast) => {
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (!isLast) return;
+      let input: unknown;
+      try { input = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { input = null; }
+      const ok = isEcho(input);
+      res.writeStatus(ok ? '200 OK' : '422 Unprocessable Entity').writeHeader('Content-Type', 'application/json')
+        .end(JSON.stringify(ok ? { status: 200, reports: [input] } : { status: 422, error: { code: 'invalid_input' } }));
+    });
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    app.listen(HOST, 0, (socket) => (socket ? resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket)) : reject(new Error('listen failed'))));
+  });
+  return { port, connections: () => open, close: () => void app.close() };
+});
