@@ -6,6 +6,7 @@ import { isAuthenticated, publicIdentity, type Authenticator, type Identity } fr
 import type { Broker } from './broker.js';
 import { HubError } from './errors.js';
 import type { Logger } from './log.js';
+import { whenReady } from './maybe.js';
 import { encode, type FrameOf, type FrameType } from './protocol.js';
 import type { Session } from './session.js';
 import type { WalkerRunner } from './walkers/runner.js';
@@ -60,26 +61,23 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       }
       session.inflight++;
       session.gone ??= new AbortController();
-      // Runs detached: later frames are not held up by a slow walker.
-      void deps.runner
-        .run(walker, {
-          via: 'websocket',
-          input: frame.context ?? {},
-          identity: session.identity,
-          clientId: session.clientId,
-          channelId: session.channelId,
-          node: frame.node ?? null,
-          self: (out) => send(session, out),
-          signal: session.gone.signal,
-        })
-        .then((outcome) => {
-          // Failures are always reported; a success only when the caller asked for a response.
-          if (!outcome.ok) send(session, encode.walkerError(walker.name, outcome.error.status, outcome.error.toBody(), frame.uid));
-          else if (frame.response) send(session, encode.walkerOk(walker.name, outcome.reports, frame.uid));
-        })
-        .finally(() => {
-          session.inflight--;
-        });
+      // A slow walker runs detached: later frames are not held up by it.
+      const outcome = deps.runner.run(walker, {
+        via: 'websocket',
+        input: frame.context ?? {},
+        identity: session.identity,
+        clientId: session.clientId,
+        channelId: session.channelId,
+        node: frame.node ?? null,
+        self: (out) => send(session, out),
+        signal: session.gone.signal,
+      });
+      void whenReady(outcome, (done) => {
+        session.inflight--;
+        // Failures are always reported; a success only when the caller asked for a response.
+        if (!done.ok) send(session, encode.walkerError(walker.name, done.error.status, done.error.toBody(), frame.uid));
+        else if (frame.response) send(session, encode.walkerOk(walker.name, done.reports, frame.uid));
+      });
     },
 
     client: (session, frame) => peer(session, 'clients', frame.client_ids, frame),

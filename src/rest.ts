@@ -4,6 +4,7 @@
  */
 import { bearerToken, publicIdentity, type Authenticator, type Identity } from './auth.js';
 import { HubError, type ErrorBody } from './errors.js';
+import { whenReady, type MaybePromise } from './maybe.js';
 import type { WalkerRunner } from './walkers/runner.js';
 
 export interface RestRequest {
@@ -42,7 +43,7 @@ export function parseJsonBody(req: RestRequest): { ok: true; value: unknown } | 
 }
 
 export function createWalkerRoute(runner: WalkerRunner, authenticator: Authenticator) {
-  return async (req: RestRequest): Promise<RestResponse> => {
+  return (req: RestRequest): MaybePromise<RestResponse> => {
     const walker = runner.get(req.name);
     if (!walker) return errorResponse(new HubError('unknown_walker', `Unknown walker "${req.name.slice(0, 128)}"`));
     if (!walker.methods.has('post')) return errorResponse(new HubError('method_not_allowed', `Walker ${walker.name} is not open to POST`));
@@ -50,15 +51,14 @@ export function createWalkerRoute(runner: WalkerRunner, authenticator: Authentic
     const token = bearerToken(req.authorization);
     if (token !== null) {
       try {
-        identity = await authenticator.verify(token);
+        identity = authenticator.verify(token);
       } catch (err) {
         return errorResponse(err instanceof HubError ? err : new HubError('invalid_token'));
       }
     }
     const body = parseJsonBody(req);
     if (!body.ok) return errorResponse(body.error);
-    const outcome = await runner.run(walker, { via: 'post', input: body.value, identity, clientId: null, channelId: null, node: null });
-    if (!outcome.ok) return errorResponse(outcome.error);
-    return { status: 200, body: { status: 200, reports: outcome.reports } };
+    const outcome = runner.run(walker, { via: 'post', input: body.value, identity, clientId: null, channelId: null, node: null });
+    return whenReady(outcome, (done): RestResponse => (done.ok ? { status: 200, body: { status: 200, reports: done.reports } } : errorResponse(done.error)));
   };
 }

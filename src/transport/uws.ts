@@ -13,6 +13,7 @@ import type { Connection, Publisher } from '../connection.js';
 import { closeCodes, HubError } from '../errors.js';
 import type { Hub } from '../hub.js';
 import type { Logger } from '../log.js';
+import type { MaybePromise } from '../maybe.js';
 import { MAX_ID_LENGTH } from '../protocol.js';
 import { errorResponse, type RestRequest, type RestResponse } from '../rest.js';
 import type { Session } from '../session.js';
@@ -30,7 +31,7 @@ export interface TransportDeps {
   readonly hub: Hub;
   readonly authenticator: Authenticator;
   /** POST routes by uWS pattern (at most one `:param`, passed as `name`); other methods get 405. */
-  readonly postRoutes: Readonly<Record<string, (req: RestRequest) => Promise<RestResponse>>>;
+  readonly postRoutes: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
   readonly health: () => Record<string, unknown>;
   readonly log: Logger;
 }
@@ -148,28 +149,40 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   app.get('/healthz', (res) => respond(res, { status: 200, body: deps.health() }));
 
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
+    const hasParam = pattern.includes(':');
     app.post(pattern, (res, req) => {
-      const request = {
-        name: pattern.includes(':') ? safeDecode(req.getParameter(0) ?? '') : '',
+      // Read everything from `req` now: it is only valid during this callback.
+      const request: RestRequest = {
+        name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
         query: req.getQuery() ?? '',
         authorization: req.getHeader('authorization'),
         contentType: req.getHeader('content-type'),
+        body: EMPTY_BODY,
       };
-      const tooLarge = () => errorResponse(new HubError('payload_too_large', `Body exceeds ${options.maxBodyBytes} bytes`));
-      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(), true);
+      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(options.maxBodyBytes), true);
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
       });
       readBody(res, options.maxBodyBytes, (body) => {
         if (body === null) {
-          if (!aborted) respond(res, tooLarge(), true);
+          if (!aborted) respond(res, tooLarge(options.maxBodyBytes), true);
           aborted = true;
           return;
         }
-        handler({ ...request, body }).then(
-          (response) => {
-            if (!aborted) res.cork(() => respond(res, response));
+        let response: MaybePromise<RestResponse>;
+        try {
+          response = handler({ ...request, body });
+        } catch (err) {
+          // Handlers are not meant to throw; never let one take the process down.
+          log.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+          response = errorResponse(new HubError('internal'));
+        }
+        // Answered in this callback when the work was synchronous; else corked after the await.
+        if (!(response instanceof Promise)) return respond(res, response);
+        response.then(
+          (ready) => {
+            if (!aborted) res.cork(() => respond(res, ready));
           },
           (err: unknown) => {
             log.error('route failed', { route: pattern, error: String(err) });
@@ -204,10 +217,19 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   };
 }
 
+const EMPTY_BODY = Buffer.alloc(0);
+const statusLines = new Map<number, string>();
+
+function tooLarge(limit: number): RestResponse {
+  return errorResponse(new HubError('payload_too_large', `Body exceeds ${limit} bytes`));
+}
+
 function respond(res: uWS.HttpResponse, response: RestResponse, closeConnection = false): void {
-  res.writeStatus(`${response.status} ${STATUS_CODES[response.status] ?? ''}`);
+  let line = statusLines.get(response.status);
+  if (line === undefined) statusLines.set(response.status, (line = `${response.status} ${STATUS_CODES[response.status] ?? ''}`));
+  res.writeStatus(line);
   res.writeHeader('Content-Type', 'application/json');
-  for (const [name, value] of Object.entries(response.headers ?? {})) res.writeHeader(name, value);
+  if (response.headers) for (const name in response.headers) res.writeHeader(name, response.headers[name] as string);
   res.end(JSON.stringify(response.body), closeConnection);
 }
 
@@ -223,14 +245,16 @@ function readBody(res: uWS.HttpResponse, limit: number, done: (body: Buffer | nu
       over = true;
       return done(null);
     }
-    // The chunk is neutered after this callback: copy it.
-    chunks.push(Buffer.from(chunk.slice(0)));
-    if (isLast) done(Buffer.concat(chunks, size));
+    // The chunk is neutered after this callback: copy it (once, for the usual one-chunk body).
+    const copy = Buffer.from(chunk.slice(0));
+    if (!isLast) chunks.push(copy);
+    else done(chunks.length === 0 ? copy : Buffer.concat([...chunks, copy], size));
   });
 }
 
 /** A malformed %-escape yields a name no walker has (so a 404), never an exception. */
 function safeDecode(value: string): string {
+  if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch {

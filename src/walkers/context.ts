@@ -1,0 +1,114 @@
+/**
+ * The `ctx` a walker gets. A class, so one call allocates one object (not a dozen closures), and
+ * what most walkers never touch (the abort signal, the data space, the user view) is built lazily.
+ */
+import { isAuthenticated, type Identity } from '../auth.js';
+import type { Broker, TargetKind } from '../broker.js';
+import type { Logger } from '../log.js';
+import { encode } from '../protocol.js';
+import type { Store } from '../store/store.js';
+import { scopedData, type WalkerData } from './data.js';
+import type { WalkerContext, WalkerMethod, WalkerUser } from './define.js';
+
+export interface CallerInfo {
+  readonly via: WalkerMethod;
+  readonly identity: Identity;
+  readonly clientId: string | null;
+  readonly channelId: string | null;
+  readonly node: string | null;
+  /** Sends an encoded frame to the calling socket; absent over REST. */
+  readonly self?: ((frame: string) => void) | undefined;
+}
+
+export interface ContextServices {
+  readonly broker: Broker;
+  readonly store: Store;
+  readonly log: Logger;
+}
+
+export class CallContext implements WalkerContext {
+  readonly reports: unknown[] = [];
+  private controller: AbortController | null = null;
+  private abortReason: Error | null = null;
+  private userView: WalkerUser | null | undefined = undefined;
+  private dataView: WalkerData | undefined = undefined;
+
+  constructor(
+    private readonly services: ContextServices,
+    private readonly caller: CallerInfo,
+  ) {}
+
+  get via(): WalkerMethod {
+    return this.caller.via;
+  }
+  get root_id(): string {
+    return this.caller.identity.root_id;
+  }
+  get client_id(): string | null {
+    return this.caller.clientId;
+  }
+  get channel_id(): string | null {
+    return this.caller.channelId;
+  }
+  get node(): string | null {
+    return this.caller.node;
+  }
+  get log(): Logger {
+    return this.services.log;
+  }
+
+  get user(): WalkerUser | null {
+    if (this.userView === undefined) {
+      const { identity } = this.caller;
+      const claims = identity.claims;
+      this.userView =
+        identity.user_id !== null && claims !== null
+          ? { id: identity.user_id, root_id: identity.root_id, email: typeof claims['email'] === 'string' ? claims['email'] : null, claims }
+          : null;
+    }
+    return this.userView;
+  }
+
+  get data(): WalkerData {
+    this.dataView ??= scopedData(this.services.store, isAuthenticated(this.caller.identity) ? this.caller.identity.root_id : null);
+    return this.dataView;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.abortReason !== null) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts `signal` (now, or as soon as the walker first reads it). */
+  abort(reason: Error): void {
+    this.abortReason ??= reason;
+    this.controller?.abort(reason);
+  }
+
+  notifyUsers(rootIds: readonly string[], data: unknown): void {
+    this.notify('users', rootIds, data);
+  }
+  notifyChannels(channelIds: readonly string[], data: unknown): void {
+    this.notify('channels', channelIds, data);
+  }
+  notifyClients(clientIds: readonly string[], data: unknown): void {
+    this.notify('clients', clientIds, data);
+  }
+  self(data: unknown): void {
+    this.caller.self?.(encode.payload(data));
+  }
+  report(value: unknown): void {
+    this.reports.push(value);
+  }
+
+  private notify(kind: TargetKind, ids: readonly string[], data: unknown): void {
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+      throw new TypeError(`notify ${kind}: ids must be an array of strings`);
+    }
+    if (ids.length === 0) return;
+    this.services.broker.publish({ kind, ids: [...ids], frame: encode.payload(data) });
+  }
+}
