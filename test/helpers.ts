@@ -208,3 +208,6 @@ export function walkersFrom(defs: Record<string, WalkerDefinition>): Map<string,
   }
   return map;
 }
+
+/** For socket-free tests whose walkers never touch ctx.data: any store call rejects. */
+export const unusedStore: Store = new Proxy({} as Store, { get: () => () => Promise.reject(new Error('store not used in this test')) });

@@ -5,9 +5,8 @@ import { MemoryBroker } from '../src/broker_memory.js';
 import type { Connection } from '../src/connection.js';
 import { Hub } from '../src/hub.js';
 import { silentLogger } from '../src/log.js';
-import type { Store } from '../src/store/store.js';
 import { WalkerRunner } from '../src/walkers/runner.js';
-import { signToken, TEST_SECRET } from './helpers.js';
+import { signToken, TEST_SECRET, unusedStore } from './helpers.js';
 
 class FakeConnection implements Connection {
   readonly sent: Array<Record<string, unknown>> = [];
@@ -30,9 +29,7 @@ class FakeConnection implements Connection {
 async function setup() {
   const { authenticator } = createAuthenticator({ jwtSecret: TEST_SECRET }, silentLogger);
   const broker = new MemoryBroker();
-  // No walkers run here, so the store is never reached.
-  const store = new Proxy({} as Store, { get: () => () => Promise.reject(new Error('store not used in these tests')) });
-  const runner = new WalkerRunner(new Map(), broker, store, { walkerTimeoutMs: 1000 }, silentLogger);
+  const runner = new WalkerRunner(new Map(), broker, unusedStore, { walkerTimeoutMs: 1000 }, silentLogger);
   const hub = new Hub({ options: { peerEvents: 'public', maxInflightWalkers: 4 }, authenticator, runner, broker, log: silentLogger });
   const conns: FakeConnection[] = [];
   const published: string[] = [];
