@@ -16,8 +16,7 @@ export interface Publisher {
   publish(topic: string, frame: string): void;
 }
 
-/** Topic names; the prefixes keep channel and user namespaces apart whatever the ids contain. */
+/** uWS topic names (only channels use topics; the prefix leaves room for other namespaces). */
 export const topics = {
   channel: (id: string) => `c:${id}`,
-  user: (id: string) => `u:${id}`,
 };

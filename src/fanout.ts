@@ -4,8 +4,8 @@ import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 
 /**
- * Local delivery of one encoded frame. Channels and users go through uWS topics (`publish` writes
- * the same bytes to every subscriber); a client id maps to exactly one socket, so it is sent to
+ * Local delivery of one encoded frame. Channels go through uWS topics (`publish` writes the same
+ * bytes to every subscriber); users and clients, which map to a few sockets each, are sent to
  * directly. Each target connection gets the frame at most once per delivery, even when it sits in
  * several of the listed channels.
  */
@@ -17,8 +17,10 @@ export function createLocalDelivery(registry: Registry<Session>, publisher: Publ
         for (const id of unique) registry.get(id)?.handle.conn?.send(frame);
         return;
       case 'users':
-        // A connection has one root, so user topics never overlap.
-        for (const id of unique) if (registry.clientsOfUser(id)) publisher.publish(topics.user(id), frame);
+        // A connection has one root, so users never overlap. Sent directly rather than through a
+        // topic: uWS's publish cost grows with the topics each subscriber is in, and every socket
+        // is already in its channel's topic.
+        for (const id of unique) for (const clientId of registry.clientsOfUser(id) ?? []) registry.get(clientId)?.handle.conn?.send(frame);
         return;
       case 'channels': {
         if (unique.length === 1) {

@@ -67,7 +67,6 @@ export class Hub {
   open(session: Session, conn: Connection): void {
     session.conn = conn;
     this.registry.add(session.clientId, session.identity.root_id, session.channelId, session);
-    conn.subscribe(topics.user(session.identity.root_id));
     conn.subscribe(topics.channel(session.channelId));
     this.scheduleExpiry(session);
     this.sendConnectionFrame(session);
@@ -182,8 +181,6 @@ export class Hub {
     session.identity = identity;
     if (conn !== null) this.scheduleExpiry(session);
     if (conn === null || previous === identity.root_id) return;
-    conn.unsubscribe(topics.user(previous));
-    conn.subscribe(topics.user(identity.root_id));
     this.registry.setUser(session.clientId, identity.root_id);
   }
 
