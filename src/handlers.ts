@@ -5,7 +5,6 @@
 import { isAuthenticated, publicIdentity, type Authenticator, type Identity } from './auth.js';
 import type { Broker } from './broker.js';
 import { HubError } from './errors.js';
-import type { Logger } from './log.js';
 import { whenReady } from './maybe.js';
 import { encode, type FrameOf, type FrameType } from './protocol.js';
 import type { Session } from './session.js';
@@ -18,7 +17,6 @@ export interface HandlerDeps {
   readonly authenticator: Authenticator;
   readonly runner: WalkerRunner;
   readonly broker: Broker;
-  readonly log: Logger;
   readonly peerEvents: PeerPolicy;
   readonly maxInflightWalkers: number;
   send(session: Session, frame: string): void;

@@ -44,7 +44,6 @@ export class Hub {
       authenticator: deps.authenticator,
       runner: deps.runner,
       broker: deps.broker,
-      log: deps.log,
       peerEvents: deps.options.peerEvents,
       maxInflightWalkers: deps.options.maxInflightWalkers,
       send: (session, frame) => session.conn?.send(frame),

@@ -54,12 +54,6 @@ function decodeJson(segment: string, what: string): Record<string, unknown> {
   throw new JwtError(`Token ${what} is not a JSON object`, 'malformed');
 }
 
-/** Reads the protected header without verifying anything. */
-export function decodeHeader(token: string): Record<string, unknown> {
-  const dot = token.indexOf('.');
-  return decodeJson(dot < 0 ? token : token.slice(0, dot), 'header');
-}
-
 /** Verifies signature and time/issuer/audience claims; returns the claims. Throws JwtError. */
 export function verifyJwt(token: string, keys: JwtKeys, checks: ClaimChecks, nowSec = Date.now() / 1000): JwtClaims {
   if (token.length > MAX_TOKEN_LENGTH) throw new JwtError('Token is too long', 'malformed');

@@ -47,9 +47,6 @@ export type FrameType = InboundFrame['type'];
 export type FrameOf<K extends FrameType> = Extract<InboundFrame, { type: K }>;
 export const frameTypes: readonly FrameType[] = inboundFrameSchema.options.map((o) => o.shape.type.value);
 
-/** The peer frames that deliver `data` to other connections; subject to the `peerEvents` policy. */
-export const peerFrameTypes = ['client', 'channel', 'user'] as const satisfies readonly FrameType[];
-
 // ---------------------------------------------------------------------------------------------
 // Outgoing frames. Encoders return the JSON text, so each frame is encoded exactly once.
 

@@ -192,11 +192,6 @@ export async function post(hub: RunningHub, path: string, body?: unknown, init: 
   return { status: res.status, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> };
 }
 
-/** True when all three registries are empty (the server handles a close before the client sees it). */
-export function hubIsEmpty(hub: RunningHub): boolean {
-  const c = hub.hub.counts();
-  return c.clients === 0 && c.channels === 0 && c.users === 0;
-}
 
 /** Turns walker definitions into the map createHub takes, exactly as the loader would check them. */
 export function walkersFrom(defs: Record<string, WalkerDefinition>): Map<string, LoadedWalker> {
