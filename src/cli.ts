@@ -1,7 +1,7 @@
 /** `walker-hub` command: parse config once, load walkers, listen, shut down cleanly on signals. */
 import { configHelp, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
-import { createHub } from './server.js';
+import { createHub } from './node.js';
 import { WalkerLoadError } from './walkers/loader.js';
 
 async function main(argv: string[]): Promise<number> {

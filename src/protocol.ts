@@ -4,9 +4,10 @@
  *
  * Incoming frames are a zod discriminated union on `type`. Unknown keys are stripped, so clients
  * that send extra fields (as some jac-cloud clients do) keep working.
+ *
+ * Imports nothing from the server, so a client can use it as it is.
  */
 import { z } from 'zod';
-import type { ErrorBody } from './errors.js';
 
 /** Upper bound on ids in one target list; keeps one frame from pinning the event loop. */
 export const MAX_TARGET_IDS = 1000;
@@ -50,6 +51,15 @@ export const frameTypes: readonly FrameType[] = inboundFrameSchema.options.map((
 // ---------------------------------------------------------------------------------------------
 // Outgoing frames. Encoders return the JSON text, so each frame is encoded exactly once.
 
+/** An error as it goes on the wire (the server's catalogue is errors.ts; codes are its keys). */
+export interface WireError {
+  code: string;
+  message: string;
+  issues?: Array<{ path: string; message: string }>;
+  /** Set on `internal` errors: the same id is in the server log next to the stack. */
+  error_id?: string;
+}
+
 export interface ConnectionInfo {
   client_id: string;
   root_id: string;
@@ -64,9 +74,9 @@ export const encode = {
   connection: (data: ConnectionInfo, uid?: string) => JSON.stringify(withUid({ type: 'connection', data }, uid)),
   walkerOk: (walker: string, reports: unknown[], uid?: string) =>
     JSON.stringify(withUid({ type: 'walker', walker, status: 200, reports }, uid)),
-  walkerError: (walker: string, status: number, error: ErrorBody, uid?: string) =>
+  walkerError: (walker: string, status: number, error: WireError, uid?: string) =>
     JSON.stringify(withUid({ type: 'walker', walker, status, error }, uid)),
-  error: (error: ErrorBody, uid?: string) => JSON.stringify(withUid({ type: 'error', error }, uid)),
+  error: (error: WireError, uid?: string) => JSON.stringify(withUid({ type: 'error', error }, uid)),
   pong: (uid?: string) => JSON.stringify(withUid({ type: 'pong' }, uid)),
   /** Reply to `subscribe`/`unsubscribe`: every channel the connection is in afterwards. */
   channels: (kind: 'subscribed' | 'unsubscribed', channelIds: string[], uid?: string) =>

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { parseConfig, type ConfigInput } from '../src/config.js';
 import { silentLogger, type Logger } from '../src/log.js';
-import { createHub, type RunningHub } from '../src/server.js';
+import { createHub, type RunningHub } from '../src/node.js';
 import type { Store } from '../src/store/store.js';
 import type { WalkerDefinition } from '../src/walkers/define.js';
 import { checkWalker, type LoadedWalker } from '../src/walkers/loader.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../../src/config.js';
-import { createHub } from '../../src/server.js';
+import { createHub } from '../../src/node.js';
 import { HOST, limits, serve } from './child.js';
 
 serve(async () => {

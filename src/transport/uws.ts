@@ -8,15 +8,16 @@
  */
 import { STATUS_CODES } from 'node:http';
 import uWS from 'uWebSockets.js';
-import { bearerToken, type Authenticator, type Identity } from '../auth.js';
-import type { Connection, Publisher } from '../connection.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { bearerToken, type Identity } from '../auth/identity.js';
+import type { Connection, Publisher } from '../hub/connection.js';
 import { closeCodes, HubError } from '../errors.js';
-import type { Hub } from '../hub.js';
+import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { MaybePromise } from '../maybe.js';
 import { MAX_ID_LENGTH } from '../protocol.js';
-import { errorResponse, type RestRequest, type RestResponse } from '../rest.js';
-import type { Session } from '../session.js';
+import { errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
+import type { Session } from '../hub/session.js';
 
 export interface TransportOptions {
   readonly host: string;

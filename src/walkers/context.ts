@@ -2,8 +2,8 @@
  * The `ctx` a walker gets. A class, so one call allocates one object (not a dozen closures), and
  * what most walkers never touch (the abort signal, the data space, the user view) is built lazily.
  */
-import { isAuthenticated, type Identity } from '../auth.js';
-import type { Broker, TargetKind } from '../broker.js';
+import { isAuthenticated, type Identity } from '../auth/identity.js';
+import type { Broker, TargetKind } from '../broker/broker.js';
 import type { Logger } from '../log.js';
 import { encode } from '../protocol.js';
 import type { Store } from '../store/store.js';

@@ -3,7 +3,7 @@
  */
 import type { z } from 'zod';
 import { HubError, type Issue } from '../errors.js';
-import type { JwtClaims } from '../jwt.js';
+import type { JwtClaims } from '../auth/jwt.js';
 import type { Logger } from '../log.js';
 import type { WalkerData } from './data.js';
 

@@ -4,8 +4,8 @@
  * synchronously when the schema and the walker are synchronous.
  */
 import { nanoid } from 'nanoid';
-import { isAuthenticated } from '../auth.js';
-import type { Broker } from '../broker.js';
+import { isAuthenticated } from '../auth/identity.js';
+import type { Broker } from '../broker/broker.js';
 import { HubError, toIssues } from '../errors.js';
 import type { Logger } from '../log.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';

@@ -1,0 +1,40 @@
+/**
+ * What REST handlers see of a request and return as a response, socket-free (the transport reads
+ * the request and writes the response). Body size (413) is enforced by the transport while reading.
+ */
+import { HubError, type ErrorBody } from '../errors.js';
+
+export interface RestRequest {
+  /** The path parameter (a walker name), '' for routes without one. */
+  readonly name: string;
+  /** The raw query string ('' when absent). */
+  readonly query: string;
+  /** The raw `Authorization` header ('' when absent). */
+  readonly authorization: string;
+  /** The raw `Content-Type` header ('' when absent). */
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+export interface RestResponse {
+  readonly status: number;
+  readonly body: { status: number; reports: unknown[] } | { status: number; error: ErrorBody } | Record<string, unknown>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export function errorResponse(err: HubError, headers?: Record<string, string>): RestResponse {
+  return { status: err.status, body: { status: err.status, error: err.toBody() }, ...(headers ? { headers } : {}) };
+}
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/** The JSON body of a request: an empty body is `{}`; a non-empty one must be declared JSON (415) and parse (400). */
+export function parseJsonBody(req: RestRequest): { ok: true; value: unknown } | { ok: false; error: HubError } {
+  if (req.body.length === 0) return { ok: true, value: {} };
+  if (!JSON_TYPE.test(req.contentType)) return { ok: false, error: new HubError('unsupported_media_type') };
+  try {
+    return { ok: true, value: JSON.parse(req.body.toString('utf8')) };
+  } catch {
+    return { ok: false, error: new HubError('invalid_json', 'Body is not valid JSON') };
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The socket-free core: sessions, registries and frame dispatch. The transport calls `open`,
+ * `message` and `close`; everything the hub sends goes through the `Connection` it was given.
+ */
+import { nanoid } from 'nanoid';
+import type { Authenticator } from '../auth/authenticator.js';
+import { publicIdentity, type Identity } from '../auth/identity.js';
+import type { Broker } from '../broker/broker.js';
+import { topics, type Connection, type Publisher } from './connection.js';
+import { closeCodes, HubError, toIssues } from '../errors.js';
+import { createLocalDelivery } from './delivery.js';
+import { createHandlers, type Handler, type HandlerTable, type PeerPolicy } from './handlers.js';
+import type { Logger } from '../log.js';
+import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, type FrameType, type InboundFrame } from '../protocol.js';
+import { Registry, type RegistryCounts } from './registry.js';
+import type { Session } from './session.js';
+import type { WalkerRunner } from '../walkers/runner.js';
+
+export interface HubOptions {
+  readonly peerEvents: PeerPolicy;
+  readonly maxInflightWalkers: number;
+}
+
+export interface HubDeps {
+  readonly options: HubOptions;
+  readonly authenticator: Authenticator;
+  readonly runner: WalkerRunner;
+  readonly broker: Broker;
+  readonly log: Logger;
+}
+
+/** Channels one connection may sit in at once. */
+export const MAX_CHANNELS_PER_CONNECTION = MAX_TARGET_IDS;
+
+const knownTypes = new Set<string>(frameTypes);
+
+export class Hub {
+  readonly registry = new Registry<Session>();
+  private readonly handlers: HandlerTable;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: HubDeps) {
+    this.log = deps.log;
+    this.handlers = createHandlers({
+      authenticator: deps.authenticator,
+      runner: deps.runner,
+      broker: deps.broker,
+      peerEvents: deps.options.peerEvents,
+      maxInflightWalkers: deps.options.maxInflightWalkers,
+      send: (session, frame) => session.conn?.send(frame),
+      sendConnectionFrame: (session, uid) => this.sendConnectionFrame(session, uid),
+      setIdentity: (session, identity) => this.setIdentity(session, identity),
+      join: (session, ids) => this.join(session, ids),
+      leave: (session, ids) => this.leave(session, ids),
+    });
+  }
+
+  /** Starts delivering broker traffic to this node's sockets via `publisher`. */
+  async start(publisher: Publisher): Promise<void> {
+    await this.deps.broker.start(createLocalDelivery(this.registry, publisher));
+  }
+
+  newSession(identity: Identity = publicIdentity, channelId?: string): Session {
+    return { clientId: nanoid(), channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null };
+  }
+
+  open(session: Session, conn: Connection): void {
+    session.conn = conn;
+    this.registry.add(session.clientId, session.identity.root_id, session.channelId, session);
+    conn.subscribe(topics.channel(session.channelId));
+    this.scheduleExpiry(session);
+    this.sendConnectionFrame(session);
+  }
+
+  close(session: Session): void {
+    session.conn = null;
+    clearTimeout(session.expiry ?? undefined);
+    session.gone?.abort(new Error('socket closed'));
+    this.registry.remove(session.clientId);
+  }
+
+  /** One incoming frame; `text` is null for a binary frame. Never throws. */
+  message(session: Session, text: string | null): void {
+    if (session.conn === null) return;
+    if (text === null) return this.sendError(session, new HubError('binary_frame'));
+    const frame = this.parse(session, text);
+    if (frame === null) return;
+    try {
+      (this.handlers[frame.type] as Handler<FrameType>)(session, frame);
+    } catch (err) {
+      this.sendError(session, this.asHubError(err, frame.type), frame.uid);
+    }
+  }
+
+  counts(): RegistryCounts {
+    return this.registry.counts();
+  }
+
+  /** Closes every socket with 1001 (going away). */
+  closeAll(reason: string): void {
+    for (const record of [...this.registry.all()]) record.handle.conn?.end(closeCodes.goingAway, reason);
+  }
+
+  private parse(session: Session, text: string): InboundFrame | null {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      this.sendError(session, new HubError('invalid_json'));
+      return null;
+    }
+    const uid = salvageUid(value);
+    const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string' || !knownTypes.has(type)) {
+      const shown = typeof type === 'string' ? `"${type.slice(0, 64)}"` : 'missing';
+      this.sendError(session, new HubError('unknown_type', `Unknown frame type (${shown}); expected one of ${frameTypes.join(', ')}`), uid);
+      return null;
+    }
+    const parsed = inboundFrameSchema.safeParse(value);
+    if (!parsed.success) {
+      this.sendError(session, new HubError('invalid_frame', `Invalid "${type}" frame`, { issues: toIssues(parsed.error.issues) }), uid);
+      return null;
+    }
+    return parsed.data;
+  }
+
+  private sendError(session: Session, err: HubError, uid?: string): void {
+    session.conn?.send(encode.error(err.toBody(), uid));
+  }
+
+  private asHubError(err: unknown, type: string): HubError {
+    if (err instanceof HubError) return err;
+    const errorId = nanoid(12);
+    this.log.error('frame handler failed', { type, error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    return new HubError('internal', undefined, { errorId });
+  }
+
+  private sendConnectionFrame(session: Session, uid?: string): void {
+    session.conn?.send(encode.connection({ client_id: session.clientId, root_id: session.identity.root_id, channel_id: session.channelId }, uid));
+  }
+
+  /**
+   * Downgrades to public, each with a fresh `connection` frame, every socket whose identity
+   * `revoked` matches (after a logout, here or on another node).
+   */
+  revokeWhere(revoked: (identity: Identity) => boolean): number {
+    let count = 0;
+    for (const record of [...this.registry.all()]) {
+      const session = record.handle;
+      if (session.identity.user_id === null || !revoked(session.identity)) continue;
+      this.downgrade(session);
+      count++;
+    }
+    return count;
+  }
+
+  private downgrade(session: Session): void {
+    this.setIdentity(session, publicIdentity);
+    this.sendConnectionFrame(session);
+  }
+
+  /** Tokens expire while sockets stay open: at that moment the socket becomes public. */
+  private scheduleExpiry(session: Session): void {
+    clearTimeout(session.expiry ?? undefined);
+    session.expiry = null;
+    const expiresAt = session.identity.expiresAt;
+    if (expiresAt === null) return;
+    // setTimeout holds at most 2^31-1 ms (~24.8 days); longer tokens re-arm when that fires.
+    const delay = Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1);
+    session.expiry = setTimeout(() => {
+      if (session.conn === null) return;
+      if (Date.now() >= expiresAt) this.downgrade(session);
+      else this.scheduleExpiry(session);
+    }, delay);
+    session.expiry.unref();
+  }
+
+  private setIdentity(session: Session, identity: Identity): void {
+    const conn = session.conn;
+    const previous = session.identity.root_id;
+    session.identity = identity;
+    if (conn !== null) this.scheduleExpiry(session);
+    if (conn === null || previous === identity.root_id) return;
+    this.registry.setUser(session.clientId, identity.root_id);
+  }
+
+  private join(session: Session, channelIds: readonly string[]): string[] {
+    const record = this.registry.get(session.clientId);
+    if (!record || session.conn === null) return [];
+    const fresh = [...new Set(channelIds)].filter((id) => !record.channels.has(id));
+    if (record.channels.size + fresh.length > MAX_CHANNELS_PER_CONNECTION) {
+      throw new HubError('forbidden', `A connection may be in at most ${MAX_CHANNELS_PER_CONNECTION} channels`);
+    }
+    for (const id of fresh) {
+      this.registry.join(session.clientId, id);
+      session.conn.subscribe(topics.channel(id));
+    }
+    return [...record.channels];
+  }
+
+  private leave(session: Session, channelIds: readonly string[]): string[] {
+    const record = this.registry.get(session.clientId);
+    if (!record || session.conn === null) return [];
+    for (const id of channelIds) {
+      if (this.registry.leave(session.clientId, id)) session.conn.unsubscribe(topics.channel(id));
+    }
+    return [...record.channels];
+  }
+}

@@ -1,0 +1,18 @@
+import type { Identity } from '../auth/identity.js';
+import type { Connection } from './connection.js';
+
+/** Per-socket state. The transport keeps it in uWS's typed UserData; nothing is added to sockets at runtime. */
+export interface Session {
+  readonly clientId: string;
+  /** The channel from `?channel_id=` (or a random id); reported in `connection` frames. */
+  readonly channelId: string;
+  identity: Identity;
+  /** Set on open, cleared on close. */
+  conn: Connection | null;
+  /** Walkers started on this socket that have not finished. */
+  inflight: number;
+  /** Fires when the token expires, to downgrade the socket to public. */
+  expiry: NodeJS.Timeout | null;
+  /** Created on first use: aborted when the socket closes, so running walkers can stop. */
+  gone: AbortController | null;
+}

@@ -1,0 +1,116 @@
+/**
+ * Wires the hub together in one place. Each part gets only its own slice of the config.
+ */
+import { createAccountRoutes } from './http/accounts.js';
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
+import type { Identity } from './auth/identity.js';
+import type { Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory.js';
+import type { Config } from './config.js';
+import { Hub } from './hub/hub.js';
+import { createLogger, type Logger } from './log.js';
+import { createHealth } from './http/health.js';
+import { createWalkerRoute } from './http/walker-route.js';
+import { Revocations } from './auth/revocations.js';
+import { createStore } from './store/index.js';
+import type { Store } from './store/store.js';
+import { createTransport } from './transport/uws.js';
+import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
+import { WalkerRunner } from './walkers/runner.js';
+
+export interface CreateHubOptions {
+  readonly config: Config;
+  /** Already-loaded walkers; loaded from `config.walkersDir` when absent. */
+  readonly walkers?: ReadonlyMap<string, LoadedWalker>;
+  readonly broker?: Broker;
+  /** An open store the hub uses (and does not close); opened from the config when absent. */
+  readonly store?: Store;
+  readonly log?: Logger;
+}
+
+export interface RunningHub {
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port` */
+  readonly url: string;
+  readonly hub: Hub;
+  readonly authenticator: Authenticator;
+  readonly store: Store;
+  /** The HS256 secret in use (the configured one, or this run's random one). */
+  readonly jwtSecret: string;
+  readonly walkers: ReadonlyMap<string, LoadedWalker>;
+  close(): Promise<void>;
+}
+
+export async function createHub(options: CreateHubOptions): Promise<RunningHub> {
+  const { config } = options;
+  const log = options.log ?? createLogger(config.logLevel, config.logFormat);
+  const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
+  const store = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
+  const ownsStore = options.store === undefined;
+  const broker = options.broker ?? new MemoryBroker();
+  const revocations = new Revocations(store, log);
+  const isRevoked = (identity: Identity) =>
+    identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
+  const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
+  const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, log);
+  const hub = new Hub({
+    options: { peerEvents: config.peerEvents, maxInflightWalkers: config.maxInflightWalkers },
+    authenticator,
+    runner,
+    broker,
+    log,
+  });
+  // A logout (here, or on another node once synced) downgrades the sockets using those tokens.
+  revocations.onRevoked(() => hub.revokeWhere(isRevoked));
+  const accounts = createAccountRoutes({
+    store,
+    revocations,
+    authenticator,
+    secret,
+    options: { tokenTtlSec: config.tokenTtlSec, passwordHashCost: config.passwordHashCost },
+    log,
+  });
+  const transport = createTransport(config, {
+    hub,
+    authenticator,
+    postRoutes: {
+      '/walker/:name': createWalkerRoute(runner, authenticator),
+      '/user/register': accounts.register,
+      '/user/login': accounts.login,
+      '/user/logout': accounts.logout,
+    },
+    health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts() }),
+    log,
+  });
+  const shutdown = async () => {
+    transport.close();
+    authenticator.close();
+    revocations.stop();
+    await broker.close();
+    if (ownsStore) await store.close();
+  };
+  let port: number;
+  try {
+    await revocations.start(config.revocationSyncMs);
+    await authenticator.start();
+    await hub.start(transport.publisher);
+    port = await transport.listen();
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+  log.info('store ready', { store: store.description });
+  let closed: Promise<void> | null = null;
+  return {
+    host: config.host,
+    port,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    hub,
+    authenticator,
+    store,
+    jwtSecret: secret,
+    walkers,
+    close: () => (closed ??= shutdown()),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The embedded LMDB store: the shared contract on a fresh folder per test, plus what only a
+ * local store can show: data surviving a clean restart and a SIGKILL right after writes resolved.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLmdbStore } from '../../src/store/lmdb.js';
+import { StoreUnavailableError, type Store } from '../../src/store/store.js';
+import { storeContract } from './store.contract.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CRASH_WRITER = join(ROOT, 'test/fixtures/store-crash-writer.ts');
+const HOUR = 3_600_000;
+
+storeContract('lmdb', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
+  const store = await createLmdbStore(dir);
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('lmdb store on disk', () => {
+  const dirs: string[] = [];
+  const stores: Store[] = [];
+  const children: ChildProcess[] = [];
+  const tempDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const open = async (dir: string) => {
+    const store = await createLmdbStore(dir);
+    stores.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    // A writer is still running only if its test failed before killing it.
+    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('keeps users, revocations and data across a restart', async () => {
+    const dir = await tempDir();
+    const now = Date.now();
+    const user = { id: 'u-restart', email: 'restart@example.com', root_id: 'n::aaaaaaaaaaaaaaaaaaaaaaaa', password_hash: 'scrypt$y', created_at: now };
+    const token = { jti: 'j-restart', user_id: user.id, expires_at: now + HOUR, revoked_at: now };
+    const mark = { user_id: user.id, before: now, revoked_at: now };
+    const first = await open(dir);
+    await first.createUser(user);
+    await first.revokeToken(token);
+    await first.revokeUserTokens(mark);
+    await first.kvPut(user.root_id, 'profile', { name: 'R', tags: ['a', 'b'] });
+    await first.kvPut(user.root_id, 'counter', 3);
+    await first.close();
+
+    const second = await open(dir);
+    expect(second.description).toBe(`lmdb:${dir}`);
+    expect(await second.findUserByEmail('RESTART@example.com')).toEqual(user);
+    expect(await second.findUserById(user.id)).toEqual(user);
+    expect(await second.revocationsSince(0, now)).toEqual({ tokens: [token], users: [mark] });
+    expect(await second.kvList(user.root_id)).toEqual([
+      { key: 'counter', value: 3 },
+      { key: 'profile', value: { name: 'R', tags: ['a', 'b'] } },
+    ]);
+    await expect(second.createUser({ ...user, id: 'other', root_id: 'n::bbbbbbbbbbbbbbbbbbbbbbbb' })).rejects.toMatchObject({ field: 'email' });
+  });
+
+  it('keeps every resolved write when the process is killed without closing', async () => {
+    const dir = await tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', CRASH_WRITER, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.includes('written\n')) child.kill('SIGKILL');
+    });
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+    expect(exit, stderr).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const store = await open(dir);
+    const user = await store.findUserByEmail('crash@example.com');
+    expect(user).toMatchObject({ id: 'crash-user', root_id: 'n::cccccccccccccccccccccccc' });
+    const revocations = await store.revocationsSince(0, Date.now());
+    expect(revocations.tokens.map((t) => t.jti)).toEqual(['crash-jti']);
+    expect(revocations.users.map((u) => u.user_id)).toEqual(['crash-user']);
+    const data = await store.kvList('n::cccccccccccccccccccccccc', { limit: 1000 });
+    expect(data).toHaveLength(51);
+    expect(await store.kvGet('n::cccccccccccccccccccccccc', 'last')).toBe('written');
+    expect(await store.kvGet('n::cccccccccccccccccccccccc', 'key-49')).toEqual({ i: 49 });
+  });
+
+  it('forgets expired token revocations when it opens', async () => {
+    const dir = await tempDir();
+    const now = Date.now();
+    const live = { jti: 'live', user_id: 'u', expires_at: now + HOUR, revoked_at: now };
+    const first = await open(dir);
+    await first.revokeToken(live);
+    await first.revokeToken({ jti: 'expired', user_id: 'u', expires_at: now - 1, revoked_at: now - HOUR });
+    await first.close();
+    const second = await open(dir);
+    // `now` = 0 asks for everything still stored, expired or not: the sweep has deleted the old one.
+    expect((await second.revocationsSince(0, 0)).tokens).toEqual([live]);
+  });
+
+  it('fails with StoreUnavailableError when the folder cannot be used', async () => {
+    const file = join(await tempDir(), 'not-a-folder');
+    await writeFile(file, 'x');
+    await expect(createLmdbStore(file)).rejects.toThrow(StoreUnavailableError);
+  });
+});

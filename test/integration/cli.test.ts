@@ -1,0 +1,96 @@
+/** The `walker-hub` command as `npm start` runs it: a real child process. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+const BIN = resolve(import.meta.dirname, '../../bin/walker-hub.js');
+const children = new Set<ChildProcessWithoutNullStreams>();
+
+afterEach(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  }
+  children.clear();
+});
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WALKER_HUB_ANNOUNCE: '1', ...env } });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
+  return { child, exited };
+}
+
+/** Resolves with the port the hub announces on stdout. */
+async function announcedPort(child: ChildProcessWithoutNullStreams): Promise<number> {
+  const lines = createInterface({ input: child.stdout });
+  for await (const line of lines) {
+    const parsed = JSON.parse(line) as { port?: number };
+    if (typeof parsed.port === 'number') return parsed.port;
+  }
+  throw new Error('hub exited without announcing its port');
+}
+
+describe('walker-hub command', () => {
+  it('starts on the example walkers, serves WebSocket and health, and stops cleanly on SIGTERM', async () => {
+    const { child, exited } = run(['--port', '0', '--host', '127.0.0.1']);
+    const port = await announcedPort(child);
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'ok', walkers: 7, clients: 0 });
+
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/websocket`);
+    const [first] = (await once(ws, 'message')) as [Buffer];
+    expect(JSON.parse(first.toString())).toMatchObject({ type: 'connection', data: { root_id: 'n::000000000000000000000001' } });
+    const closed = once(ws, 'close');
+    child.kill('SIGTERM');
+    const [code] = (await closed) as [number];
+    expect(code).toBe(1001);
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('no JWT secret configured');
+  });
+
+  it('exits with status 2 listing every configuration problem', async () => {
+    const { exited } = run(['--port', 'abc', '--peer-events', 'nobody']);
+    const result = await exited;
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('port (--port / WALKER_HUB_PORT)');
+    expect(result.stderr).toContain('peerEvents (--peer-events / WALKER_HUB_PEER_EVENTS)');
+  });
+
+  it('refuses to start when a walker module is malformed, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'walkers-'));
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(dir, 'broken.js'), 'export default { run() {} };\n');
+    const { exited } = run(['--port', '0', '--walkers', dir]);
+    const result = await exited;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('broken.js: default export must be defineWalker');
+  });
+
+  it('explains how to load ES-module walkers from a folder that is not "type": "module"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'walkers-'));
+    writeFileSync(join(dir, 'esm.ts'), 'export default { run() {} };\n');
+    const { exited } = run(['--port', '0', '--walkers', dir]);
+    const result = await exited;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('esm.ts: failed to import: walker modules are ES modules: add {"type": "module"}');
+  });
+
+  it('prints help', async () => {
+    const { child, exited } = run(['--help']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    expect((await exited).code).toBe(0);
+    expect(out).toContain('--peer-events');
+  });
+});

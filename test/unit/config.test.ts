@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { configHelp, ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+
+describe('config', () => {
+  it('has production defaults', () => {
+    const c = loadConfig([], {});
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 8000,
+      walkersDir: 'walkers',
+      peerEvents: 'authenticated',
+      maxPayloadBytes: 65536,
+      logLevel: 'info',
+    });
+    expect(c.jwtSecret).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads env vars, and flags win over env', () => {
+    const env = { WALKER_HUB_PORT: '9001', WALKER_HUB_HOST: '0.0.0.0', WALKER_HUB_PEER_EVENTS: 'public' };
+    expect(loadConfig([], env)).toMatchObject({ port: 9001, host: '0.0.0.0', peerEvents: 'public' });
+    expect(loadConfig(['--port', '9002', '--walkers=/tmp/w'], env)).toMatchObject({ port: 9002, walkersDir: '/tmp/w', host: '0.0.0.0' });
+  });
+
+  it('treats an empty optional value as unset', () => {
+    expect(loadConfig([], { WALKER_HUB_JWT_SECRET: '', WALKER_HUB_JWKS_URL: '' }).jwtSecret).toBeUndefined();
+  });
+
+  it('reports every problem at once, naming flag and env var', () => {
+    let error: unknown;
+    try {
+      loadConfig(['--port', 'seventy', '--bogus', '--peer-events=everyone', '--jwt-secret', 'short', '--host'], {});
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toContain('unknown argument "--bogus"');
+    expect(problems).toContain('--host needs a value');
+    expect(problems).toMatch(/port \(--port \/ WALKER_HUB_PORT\)/);
+    expect(problems).toMatch(/peerEvents \(--peer-events \/ WALKER_HUB_PEER_EVENTS\)/);
+    expect(problems).toMatch(/jwtSecret .*at least 32 characters/);
+    expect((error as ConfigError).problems).toHaveLength(5);
+  });
+
+  it('validates ranges and URLs', () => {
+    expect(() => parseConfig({ port: 70000 })).toThrow(ConfigError);
+    expect(() => parseConfig({ maxPayloadBytes: 10 })).toThrow(/maxPayloadBytes/);
+    expect(() => parseConfig({ jwksUrl: 'not a url' })).toThrow(/jwksUrl/);
+    expect(() => parseConfig({ idleTimeoutSec: 5 })).toThrow(/idleTimeoutSec.*0 or between 8 and 960/);
+    expect(parseConfig({ idleTimeoutSec: 0 }).idleTimeoutSec).toBe(0);
+    expect(parseConfig({ announce: '1' }).announce).toBe(true);
+  });
+
+  it('prints help with every flag', () => {
+    const help = configHelp();
+    for (const flag of ['--host', '--port', '--walkers', '--jwt-secret', '--jwks-url', '--peer-events', '--max-payload', '--max-body']) {
+      expect(help).toContain(flag);
+    }
+  });
+});

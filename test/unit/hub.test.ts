@@ -1,0 +1,102 @@
+/** The socket-free core, driven through fake connections: no network, same code paths as uWS. */
+import { describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../src/auth/authenticator.js';
+import { MemoryBroker } from '../../src/broker/memory.js';
+import type { Connection } from '../../src/hub/connection.js';
+import { Hub } from '../../src/hub/hub.js';
+import { silentLogger } from '../../src/log.js';
+import { WalkerRunner } from '../../src/walkers/runner.js';
+import { signToken, TEST_SECRET, unusedStore } from '../helpers.js';
+
+class FakeConnection implements Connection {
+  readonly sent: Array<Record<string, unknown>> = [];
+  readonly topics = new Set<string>();
+  closedWith: { code: number; reason: string } | null = null;
+  send(frame: string): void {
+    this.sent.push(JSON.parse(frame) as Record<string, unknown>);
+  }
+  subscribe(topic: string): void {
+    this.topics.add(topic);
+  }
+  unsubscribe(topic: string): void {
+    this.topics.delete(topic);
+  }
+  end(code: number, reason: string): void {
+    this.closedWith = { code, reason };
+  }
+}
+
+async function setup() {
+  const { authenticator } = createAuthenticator({ jwtSecret: TEST_SECRET }, silentLogger);
+  const broker = new MemoryBroker();
+  const runner = new WalkerRunner(new Map(), broker, unusedStore, { walkerTimeoutMs: 1000 }, silentLogger);
+  const hub = new Hub({ options: { peerEvents: 'public', maxInflightWalkers: 4 }, authenticator, runner, broker, log: silentLogger });
+  const conns: FakeConnection[] = [];
+  const published: string[] = [];
+  await hub.start({
+    publish(topic, frame) {
+      published.push(topic);
+      for (const c of conns) if (c.topics.has(topic)) c.send(frame);
+    },
+  });
+  const open = (channel?: string) => {
+    const session = hub.newSession(undefined, channel);
+    const conn = new FakeConnection();
+    conns.push(conn);
+    hub.open(session, conn);
+    return { session, conn, send: (frame: unknown) => hub.message(session, JSON.stringify(frame)) };
+  };
+  return { hub, open, published };
+}
+
+describe('Hub (fake connections)', () => {
+  it('handles frames strictly in arrival order, an identity change included', async () => {
+    const { open } = await setup();
+    const a = open();
+    const { token, rootId } = await signToken();
+    a.send({ type: 'change_user', token, uid: '1' });
+    a.send({ type: 'connection', uid: '2' });
+    a.send({ type: 'change_user', token: 'not-a-jwt', uid: '3' });
+    a.send({ type: 'ping', uid: '4' });
+    expect(a.conn.sent.map((f) => [f['type'], f['uid']])).toEqual([
+      ['connection', undefined],
+      ['connection', '1'],
+      ['connection', '2'],
+      ['error', '3'],
+      ['connection', '3'],
+      ['pong', '4'],
+    ]);
+    expect((a.conn.sent[2]!['data'] as { root_id: string }).root_id).toBe(rootId);
+    expect((a.conn.sent[4]!['data'] as { root_id: string }).root_id).toBe('n::000000000000000000000001');
+  });
+
+  it('publishes a single-channel frame once to the topic, and a multi-channel frame once per member', async () => {
+    const { open, published } = await setup();
+    const a = open('A');
+    const b = open('B');
+    a.send({ type: 'subscribe', channel_ids: ['B'] });
+    a.send({ type: 'channel', channel_ids: ['A'], data: { n: 1 } });
+    expect(published).toEqual(['c:A']);
+    a.send({ type: 'channel', channel_ids: ['A', 'B', 'A'], data: { n: 2 } });
+    expect(published).toEqual(['c:A']);
+    expect(a.conn.sent.filter((f) => 'n' in f)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(b.conn.sent.filter((f) => 'n' in f)).toEqual([{ n: 2 }]);
+  });
+
+  it('does not publish to channels or users nobody is in', async () => {
+    const { open, published } = await setup();
+    const a = open();
+    a.send({ type: 'channel', channel_ids: ['nobody'], data: 1 });
+    a.send({ type: 'user', root_ids: ['n::ffffffffffffffffffffffff'], data: 1 });
+    expect(published).toEqual([]);
+  });
+
+  it('forgets a closed session and ignores frames for it', async () => {
+    const { hub, open } = await setup();
+    const a = open();
+    hub.close(a.session);
+    a.send({ type: 'ping' });
+    expect(a.conn.sent).toHaveLength(1);
+    expect(hub.counts()).toEqual({ clients: 0, channels: 0, users: 0 });
+  });
+});
