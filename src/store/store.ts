@@ -1,6 +1,6 @@
 /**
- * The persistence interface. Two implementations pass one contract suite (test/store.contract.ts):
- * the embedded default (store_lmdb.ts, a folder on local disk) and MongoDB (store_mongodb.ts).
+ * The persistence interface. Two implementations pass one contract suite (test/contracts/store.contract.ts):
+ * the embedded default (lmdb.ts, a folder on local disk) and MongoDB (mongodb.ts).
  *
  * Every write is a single atomic operation on one record/document; nothing needs transactions or
  * change streams. Times are epoch milliseconds.
