@@ -28,12 +28,9 @@ async function main(argv: string[]): Promise<number> {
     else log.error(`start-up failed: ${(err as Error).message}`);
     return 1;
   }
-  const names = [...running.walkers.keys()];
-  log.info(`walker hub listening on ${running.url} (WebSocket ${running.url.replace(/^http/, 'ws')}/websocket)`, { walkers: names });
-  // A machine-readable line for scripts that start the hub on port 0.
-  if (config.announce) process.stdout.write(JSON.stringify({ listening: running.url, port: running.port }) + '\n');
-
-  return new Promise<number>((resolve) => {
+  // Signal handlers go in before the hub announces itself: a script may send SIGTERM as soon as
+  // it reads the announcement.
+  const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info(`${signal}: shutting down`);
       running.close().then(
@@ -47,6 +44,11 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  const names = [...running.walkers.keys()];
+  log.info(`walker hub listening on ${running.url} (WebSocket ${running.url.replace(/^http/, 'ws')}/websocket)`, { walkers: names });
+  // A machine-readable line for scripts that start the hub on port 0.
+  if (config.announce) process.stdout.write(JSON.stringify({ listening: running.url, port: running.port }) + '\n');
+  return stopped;
 }
 
 main(process.argv.slice(2)).then(

@@ -68,7 +68,12 @@ const fields = {
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(false),
     help: 'print {"listening","port"} as JSON on stdout once listening (for scripts)',
   },
-  logFormat: { flag: 'log-format', env: 'WALKER_HUB_LOG_FORMAT', schema: z.enum(['text', 'json']).default('text'), help: 'log line format' },
+  logFormat: {
+    flag: 'log-format',
+    env: 'WALKER_HUB_LOG_FORMAT',
+    schema: z.enum(['auto', 'text', 'json']).default('auto'),
+    help: 'log line format: json, text, or auto (text on a terminal, else json)',
+  },
 } satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
 
 type Fields = typeof fields;

@@ -6,9 +6,11 @@ import { createAuthenticator, type Authenticator } from './auth/authenticator.js
 import type { Identity } from './auth/identity.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
+import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Hub } from './hub/hub.js';
 import { createLogger, type Logger } from './log.js';
+import { LogLimiter } from './log-limiter.js';
 import { createHealth } from './http/health.js';
 import { createWalkerRoute } from './http/walker-route.js';
 import { Revocations } from './auth/revocations.js';
@@ -26,6 +28,8 @@ export interface CreateHubOptions {
   /** An open store the hub uses (and does not close); opened from the config when absent. */
   readonly store?: Store;
   readonly log?: Logger;
+  /** The clock of token expiry and log suppression windows; the real one when absent (tests pass a manual one). */
+  readonly clock?: Clock;
 }
 
 export interface RunningHub {
@@ -42,9 +46,18 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
+/** Lines per message and window that client-triggered warnings and errors may write (see log-limiter.ts). */
+export const LOG_LINES_PER_INTERVAL = 20;
+export const LOG_INTERVAL_MS = 10_000;
+
 export async function createHub(options: CreateHubOptions): Promise<RunningHub> {
   const { config } = options;
   const log = options.log ?? createLogger(config.logLevel, config.logFormat);
+  const clock = options.clock ?? systemClock;
+  // What clients can make the hub log (walker errors, bad requests, failed routes) goes through
+  // this limiter, so one client cannot flood the log; start-up and sync lines use `log` directly.
+  const logLimiter = new LogLimiter({ lines: LOG_LINES_PER_INTERVAL, intervalMs: LOG_INTERVAL_MS, clock });
+  const clientLog = logLimiter.wrap(log);
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
   const store = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
   const ownsStore = options.store === undefined;
@@ -53,13 +66,14 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
   const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
-  const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, log);
+  const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, clientLog);
   const hub = new Hub({
     options: { peerEvents: config.peerEvents, maxInflightWalkers: config.maxInflightWalkers },
     authenticator,
     runner,
     broker,
-    log,
+    log: clientLog,
+    clock,
   });
   // A logout (here, or on another node once synced) downgrades the sockets using those tokens.
   revocations.onRevoked(() => hub.revokeWhere(isRevoked));
@@ -69,7 +83,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     authenticator,
     secret,
     options: { tokenTtlSec: config.tokenTtlSec, passwordHashCost: config.passwordHashCost },
-    log,
+    log: clientLog,
   });
   const transport = createTransport(config, {
     hub,
@@ -81,12 +95,13 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       '/user/logout': accounts.logout,
     },
     health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts() }),
-    log,
+    log: clientLog,
   });
   const shutdown = async () => {
     transport.close();
     authenticator.close();
     revocations.stop();
+    logLimiter.close();
     await broker.close();
     if (ownsStore) await store.close();
   };

@@ -65,11 +65,11 @@ export function createAccountRoutes(deps: AccountDeps) {
       } catch (err) {
         if (err instanceof HubError) return errorResponse(err);
         if (err instanceof StoreUnavailableError) {
-          log.warn(`${name}: store unavailable`, { error: err.message });
+          (req.log ?? log).warn(`${name}: store unavailable`, { error: err.message });
           return errorResponse(new HubError('store_unavailable'));
         }
         const errorId = nanoid(12);
-        log.error(`${name} failed`, { error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        (req.log ?? log).error(`${name} failed`, { error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
         return errorResponse(new HubError('internal', undefined, { errorId }));
       }
     };

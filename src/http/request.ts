@@ -3,6 +3,7 @@
  * the request and writes the response). Body size (413) is enforced by the transport while reading.
  */
 import { HubError, type ErrorBody } from '../errors.js';
+import type { Logger } from '../log.js';
 
 export interface RestRequest {
   /** The path parameter (a walker name), '' for routes without one. */
@@ -14,6 +15,8 @@ export interface RestRequest {
   /** The raw `Content-Type` header ('' when absent). */
   readonly contentType: string;
   readonly body: Buffer;
+  /** This request's logger: its lines carry the `request_id` also sent as `X-Request-Id`. */
+  readonly log?: Logger;
 }
 
 export interface RestResponse {

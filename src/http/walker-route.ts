@@ -22,7 +22,7 @@ export function createWalkerRoute(runner: WalkerRunner, authenticator: Authentic
     }
     const body = parseJsonBody(req);
     if (!body.ok) return errorResponse(body.error);
-    const outcome = runner.run(walker, { via: 'post', input: body.value, identity, clientId: null, channelId: null, node: null });
+    const outcome = runner.run(walker, { via: 'post', input: body.value, identity, clientId: null, channelId: null, node: null, log: req.log });
     return whenReady(outcome, (done): RestResponse => (done.ok ? { status: 200, body: { status: 200, reports: done.reports } } : errorResponse(done.error)));
   };
 }

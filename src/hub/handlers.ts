@@ -70,6 +70,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         node: frame.node ?? null,
         self: (out) => send(session, out),
         signal: session.gone.signal,
+        log: session.log,
       });
       void whenReady(outcome, (done) => {
         session.inflight--;

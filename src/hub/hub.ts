@@ -6,6 +6,7 @@ import { nanoid } from 'nanoid';
 import type { Authenticator } from '../auth/authenticator.js';
 import { publicIdentity, type Identity } from '../auth/identity.js';
 import type { Broker } from '../broker/broker.js';
+import { systemClock, type Clock } from '../clock.js';
 import { topics, type Connection, type Publisher } from './connection.js';
 import { closeCodes, HubError, toIssues } from '../errors.js';
 import { createLocalDelivery } from './delivery.js';
@@ -27,6 +28,8 @@ export interface HubDeps {
   readonly runner: WalkerRunner;
   readonly broker: Broker;
   readonly log: Logger;
+  /** Times token expiry; the real clock when absent. */
+  readonly clock?: Clock;
 }
 
 /** Channels one connection may sit in at once. */
@@ -38,9 +41,11 @@ export class Hub {
   readonly registry = new Registry<Session>();
   private readonly handlers: HandlerTable;
   private readonly log: Logger;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
+    this.clock = deps.clock ?? systemClock;
     this.handlers = createHandlers({
       authenticator: deps.authenticator,
       runner: deps.runner,
@@ -61,7 +66,8 @@ export class Hub {
   }
 
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
-    return { clientId: nanoid(), channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null };
+    const clientId = nanoid();
+    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, log: this.log.child({ client_id: clientId }) };
   }
 
   open(session: Session, conn: Connection): void {
@@ -74,7 +80,7 @@ export class Hub {
 
   close(session: Session): void {
     session.conn = null;
-    clearTimeout(session.expiry ?? undefined);
+    if (session.expiry !== null) this.clock.clearTimeout(session.expiry);
     session.gone?.abort(new Error('socket closed'));
     this.registry.remove(session.clientId);
   }
@@ -88,7 +94,7 @@ export class Hub {
     try {
       (this.handlers[frame.type] as Handler<FrameType>)(session, frame);
     } catch (err) {
-      this.sendError(session, this.asHubError(err, frame.type), frame.uid);
+      this.sendError(session, this.asHubError(session, err, frame.type), frame.uid);
     }
   }
 
@@ -128,10 +134,10 @@ export class Hub {
     session.conn?.send(encode.error(err.toBody(), uid));
   }
 
-  private asHubError(err: unknown, type: string): HubError {
+  private asHubError(session: Session, err: unknown, type: string): HubError {
     if (err instanceof HubError) return err;
     const errorId = nanoid(12);
-    this.log.error('frame handler failed', { type, error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    session.log.error('frame handler failed', { type, error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     return new HubError('internal', undefined, { errorId });
   }
 
@@ -161,18 +167,18 @@ export class Hub {
 
   /** Tokens expire while sockets stay open: at that moment the socket becomes public. */
   private scheduleExpiry(session: Session): void {
-    clearTimeout(session.expiry ?? undefined);
+    if (session.expiry !== null) this.clock.clearTimeout(session.expiry);
     session.expiry = null;
     const expiresAt = session.identity.expiresAt;
     if (expiresAt === null) return;
     // setTimeout holds at most 2^31-1 ms (~24.8 days); longer tokens re-arm when that fires.
-    const delay = Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1);
-    session.expiry = setTimeout(() => {
+    const delay = Math.min(Math.max(expiresAt - this.clock.now(), 0), 2 ** 31 - 1);
+    session.expiry = this.clock.setTimeout(() => {
+      session.expiry = null;
       if (session.conn === null) return;
-      if (Date.now() >= expiresAt) this.downgrade(session);
+      if (this.clock.now() >= expiresAt) this.downgrade(session);
       else this.scheduleExpiry(session);
     }, delay);
-    session.expiry.unref();
   }
 
   private setIdentity(session: Session, identity: Identity): void {

@@ -1,4 +1,6 @@
 import type { Identity } from '../auth/identity.js';
+import type { ClockTimer } from '../clock.js';
+import type { Logger } from '../log.js';
 import type { Connection } from './connection.js';
 
 /** Per-socket state. The transport keeps it in uWS's typed UserData; nothing is added to sockets at runtime. */
@@ -12,7 +14,9 @@ export interface Session {
   /** Walkers started on this socket that have not finished. */
   inflight: number;
   /** Fires when the token expires, to downgrade the socket to public. */
-  expiry: NodeJS.Timeout | null;
+  expiry: ClockTimer | null;
   /** Created on first use: aborted when the socket closes, so running walkers can stop. */
   gone: AbortController | null;
+  /** This connection's logger: its lines carry `client_id`. */
+  readonly log: Logger;
 }

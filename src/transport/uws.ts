@@ -7,6 +7,7 @@
  * wrapper's `closed` flag).
  */
 import { STATUS_CODES } from 'node:http';
+import { nanoid } from 'nanoid';
 import uWS from 'uWebSockets.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { bearerToken, type Identity } from '../auth/identity.js';
@@ -152,6 +153,8 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
     const hasParam = pattern.includes(':');
     app.post(pattern, (res, req) => {
+      const requestId = nextRequestId();
+      const reqLog = log.child({ request_id: requestId });
       // Read everything from `req` now: it is only valid during this callback.
       const request: RestRequest = {
         name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
@@ -159,15 +162,16 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
         authorization: req.getHeader('authorization'),
         contentType: req.getHeader('content-type'),
         body: EMPTY_BODY,
+        log: reqLog,
       };
-      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(options.maxBodyBytes), true);
+      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(options.maxBodyBytes), true, requestId);
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
       });
       readBody(res, options.maxBodyBytes, (body) => {
         if (body === null) {
-          if (!aborted) respond(res, tooLarge(options.maxBodyBytes), true);
+          if (!aborted) respond(res, tooLarge(options.maxBodyBytes), true, requestId);
           aborted = true;
           return;
         }
@@ -176,18 +180,18 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
           response = handler({ ...request, body });
         } catch (err) {
           // Handlers are not meant to throw; never let one take the process down.
-          log.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+          reqLog.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
           response = errorResponse(new HubError('internal'));
         }
         // Answered in this callback when the work was synchronous; else corked after the await.
-        if (!(response instanceof Promise)) return respond(res, response);
+        if (!(response instanceof Promise)) return respond(res, response, false, requestId);
         response.then(
           (ready) => {
-            if (!aborted) res.cork(() => respond(res, ready));
+            if (!aborted) res.cork(() => respond(res, ready, false, requestId));
           },
           (err: unknown) => {
-            log.error('route failed', { route: pattern, error: String(err) });
-            if (!aborted) res.cork(() => respond(res, errorResponse(new HubError('internal'))));
+            reqLog.error('route failed', { route: pattern, error: String(err) });
+            if (!aborted) res.cork(() => respond(res, errorResponse(new HubError('internal')), false, requestId));
           },
         );
       });
@@ -225,11 +229,20 @@ function tooLarge(limit: number): RestResponse {
   return errorResponse(new HubError('payload_too_large', `Body exceeds ${limit} bytes`));
 }
 
-function respond(res: uWS.HttpResponse, response: RestResponse, closeConnection = false): void {
+/** Request ids: a random prefix per process and a counter (unique across nodes and restarts, and cheap). */
+const requestIdPrefix = `${nanoid(8)}-`;
+let requestSeq = 0;
+function nextRequestId(): string {
+  return requestIdPrefix + (++requestSeq).toString(36);
+}
+
+/** Every HTTP response carries an `X-Request-Id`: the one in the request's log lines, or a fresh one. */
+function respond(res: uWS.HttpResponse, response: RestResponse, closeConnection = false, requestId = nextRequestId()): void {
   let line = statusLines.get(response.status);
   if (line === undefined) statusLines.set(response.status, (line = `${response.status} ${STATUS_CODES[response.status] ?? ''}`));
   res.writeStatus(line);
   res.writeHeader('Content-Type', 'application/json');
+  res.writeHeader('X-Request-Id', requestId);
   if (response.headers) for (const name in response.headers) res.writeHeader(name, response.headers[name] as string);
   res.end(JSON.stringify(response.body), closeConnection);
 }

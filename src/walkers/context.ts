@@ -18,6 +18,8 @@ export interface CallerInfo {
   readonly node: string | null;
   /** Sends an encoded frame to the calling socket; absent over REST. */
   readonly self?: ((frame: string) => void) | undefined;
+  /** The caller's logger (bindings: `client_id` or `request_id`); the runner's when absent. */
+  readonly log?: Logger | undefined;
 }
 
 export interface ContextServices {
@@ -54,7 +56,7 @@ export class CallContext implements WalkerContext {
     return this.caller.node;
   }
   get log(): Logger {
-    return this.services.log;
+    return this.caller.log ?? this.services.log;
   }
 
   get user(): WalkerUser | null {

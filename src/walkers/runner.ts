@@ -58,7 +58,7 @@ export class WalkerRunner implements ContextServices {
       parsed = walker.input.safeParse(call.input);
     } catch (err) {
       // A schema with async refinements or transforms cannot parse synchronously.
-      if (!isAsyncParseError(err)) return fail(this.mapError(walker.name, err));
+      if (!isAsyncParseError(err)) return fail(this.mapError(walker.name, err, call.log));
       return walker.input.safeParseAsync(call.input).then((p) => (p.success ? this.execute(walker, call, p.data) : invalid(p.error.issues)));
     }
     return parsed.success ? this.execute(walker, call, parsed.data) : invalid(parsed.error.issues);
@@ -70,7 +70,7 @@ export class WalkerRunner implements ContextServices {
     try {
       returned = walker.run(ctx, input);
     } catch (err) {
-      return fail(this.mapError(walker.name, err));
+      return fail(this.mapError(walker.name, err, call.log));
     }
     if (!isThenable(returned)) return succeed(ctx, returned);
 
@@ -80,13 +80,13 @@ export class WalkerRunner implements ContextServices {
     const timeout = new Promise<WalkerOutcome>((resolve) => {
       timer = setTimeout(() => {
         ctx.abort(new Error('walker timed out'));
-        this.log.warn('walker timed out', { walker: walker.name, timeout_ms: this.options.walkerTimeoutMs });
+        (call.log ?? this.log).warn('walker timed out', { walker: walker.name, timeout_ms: this.options.walkerTimeoutMs });
         resolve(fail(new HubError('walker_timeout', `Walker did not finish within ${this.options.walkerTimeoutMs} ms`)));
       }, this.options.walkerTimeoutMs);
     });
     const execution = Promise.resolve(returned).then(
       (value) => succeed(ctx, value),
-      (err: unknown) => fail(this.mapError(walker.name, err)),
+      (err: unknown) => fail(this.mapError(walker.name, err, call.log)),
     );
     return Promise.race([execution, timeout]).finally(() => {
       clearTimeout(timer);
@@ -94,14 +94,15 @@ export class WalkerRunner implements ContextServices {
     });
   }
 
-  private mapError(name: string, err: unknown): HubError {
+  /** `log` is the caller's (its lines carry the connection's or request's bindings). */
+  private mapError(name: string, err: unknown, log: Logger = this.log): HubError {
     if (err instanceof HubError) return err;
     if (err instanceof StoreUnavailableError) {
-      this.log.warn('walker could not reach the store', { walker: name, error: err.message });
+      log.warn('walker could not reach the store', { walker: name, error: err.message });
       return new HubError('store_unavailable');
     }
     const errorId = nanoid(12);
-    this.log.error('walker threw', { walker: name, error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    log.error('walker threw', { walker: name, error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     return new HubError('internal', `Walker ${name} failed; quote error id ${errorId}`, { errorId });
   }
 }

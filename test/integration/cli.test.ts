@@ -1,15 +1,29 @@
 /** The `walker-hub` command as `npm start` runs it: a real child process. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 const BIN = resolve(import.meta.dirname, '../../bin/walker-hub.js');
+/** The default `--data-dir` (`data`), relative to the checkout the hub is started from. */
+const CHECKOUT_DATA = resolve(import.meta.dirname, '../../data');
 const children = new Set<ChildProcessWithoutNullStreams>();
+const tempDirs: string[] = [];
+let checkoutHadData = false;
+
+beforeAll(() => {
+  checkoutHadData = existsSync(CHECKOUT_DATA);
+});
+
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  // Every hub below gets its own --data-dir, so none may create the default one in the checkout.
+  if (!checkoutHadData) expect(existsSync(CHECKOUT_DATA)).toBe(false);
+});
 
 afterEach(async () => {
   for (const child of children) {
@@ -21,13 +35,31 @@ afterEach(async () => {
   children.clear();
 });
 
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Runs the command from the checkout (its default data folder would be `./data`) with a temp --data-dir. */
 function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WALKER_HUB_ANNOUNCE: '1', ...env } });
+  const child = spawn(process.execPath, [BIN, '--data-dir', tempDir('walker-hub-cli-'), ...args], {
+    cwd: resolve(import.meta.dirname, '../..'),
+    env: { ...process.env, WALKER_HUB_ANNOUNCE: '1', ...env },
+  });
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
   return { child, exited };
+}
+
+/** The `msg` of every JSON log line (the format when stderr is not a terminal). */
+function messages(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { msg: string }).msg);
 }
 
 /** Resolves with the port the hub announces on stdout. */
@@ -56,7 +88,8 @@ describe('walker-hub command', () => {
     expect(code).toBe(1001);
     const result = await exited;
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain('no JWT secret configured');
+    expect(messages(result.stderr).some((m) => m.includes('no JWT secret configured'))).toBe(true);
+    expect(messages(result.stderr)).toContain('SIGTERM: shutting down');
   });
 
   it('exits with status 2 listing every configuration problem', async () => {
@@ -68,22 +101,42 @@ describe('walker-hub command', () => {
   });
 
   it('refuses to start when a walker module is malformed, naming the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'walkers-'));
+    const dir = tempDir('walkers-');
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
     writeFileSync(join(dir, 'broken.js'), 'export default { run() {} };\n');
     const { exited } = run(['--port', '0', '--walkers', dir]);
     const result = await exited;
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('broken.js: default export must be defineWalker');
+    expect(messages(result.stderr).join('\n')).toContain('broken.js: default export must be defineWalker');
   });
 
   it('explains how to load ES-module walkers from a folder that is not "type": "module"', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'walkers-'));
+    const dir = tempDir('walkers-');
     writeFileSync(join(dir, 'esm.ts'), 'export default { run() {} };\n');
     const { exited } = run(['--port', '0', '--walkers', dir]);
     const result = await exited;
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('esm.ts: failed to import: walker modules are ES modules: add {"type": "module"}');
+    expect(messages(result.stderr).join('\n')).toContain('esm.ts: failed to import: walker modules are ES modules: add {"type": "module"}');
+  });
+
+  it('writes JSON lines when stderr is not a terminal, and readable text with --log-format text', async () => {
+    const json = run(['--port', '0', '--walkers', tempDir('walkers-empty-')]);
+    await announcedPort(json.child);
+    json.child.kill('SIGTERM');
+    const jsonOut = await json.exited;
+    expect(jsonOut.code).toBe(0);
+    const first = JSON.parse(jsonOut.stderr.split('\n')[0] as string) as Record<string, unknown>;
+    expect(first).toMatchObject({ level: 'warn', msg: expect.stringContaining('no JWT secret configured'), time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+
+    const text = run(['--port', '0', '--walkers', tempDir('walkers-empty-'), '--log-format', 'text']);
+    await announcedPort(text.child);
+    text.child.kill('SIGTERM');
+    const textOut = await text.exited;
+    expect(textOut.code).toBe(0);
+    const lines = textOut.stderr.split('\n').filter((l) => l !== '');
+    expect(lines.some((l) => l.startsWith('{'))).toBe(false);
+    expect(lines[0]).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] WARN: no JWT secret configured/);
+    expect(lines.at(-1)).toMatch(/INFO: SIGTERM: shutting down$/);
   });
 
   it('prints help', async () => {
