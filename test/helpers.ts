@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
+import type { Clock } from '../src/clock.js';
 import { parseConfig, type ConfigInput } from '../src/config.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { createHub, type RunningHub } from '../src/node.js';
@@ -31,7 +32,7 @@ export function tempDir(prefix = 'walker-hub-'): string {
 /** Starts a hub on 127.0.0.1:0 with the example walkers unless told otherwise. Stop it with stopAll(). */
 export async function startHub(
   options: Partial<ConfigInput> = {},
-  extra: { walkers?: ReadonlyMap<string, LoadedWalker>; log?: Logger; store?: Store } = {},
+  extra: { walkers?: ReadonlyMap<string, LoadedWalker>; log?: Logger; store?: Store; clock?: Clock } = {},
 ): Promise<RunningHub> {
   const config = parseConfig({
     host: '127.0.0.1',
@@ -44,7 +45,7 @@ export async function startHub(
     passwordHashCost: 10,
     ...options,
   });
-  const hub = await createHub({ config, log: extra.log ?? silentLogger, ...(extra.walkers ? { walkers: extra.walkers } : {}), ...(extra.store ? { store: extra.store } : {}) });
+  const hub = await createHub({ config, log: extra.log ?? silentLogger, ...(extra.walkers ? { walkers: extra.walkers } : {}), ...(extra.store ? { store: extra.store } : {}), ...(extra.clock ? { clock: extra.clock } : {}) });
   running.add(hub);
   return hub;
 }

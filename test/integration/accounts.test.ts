@@ -4,6 +4,7 @@ import { defineWalker, z } from '../../src/index.js';
 import { closeClients, connect, EXAMPLE_WALKERS, post, signToken, startHub, stopAll, tempDir, TestClient, walkersFrom, wsUrl } from '../helpers.js';
 import { loadWalkers } from '../../src/walkers/loader.js';
 import type { RunningHub } from '../../src/node.js';
+import { ManualClock } from '../manual-clock.js';
 
 afterEach(closeClients);
 afterAll(stopAll);
@@ -135,13 +136,43 @@ describe('logout', () => {
 });
 
 describe('expiry', () => {
+  /** A token's `exp`, in ms. */
+  const expiryOf = (token: string) => Number((JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { exp: number }).exp) * 1000;
+
   it('downgrades a socket to public, with a connection frame, when its token expires', async () => {
-    const hub = await startHub();
-    const { token, rootId } = await signToken({}, { expiresIn: Math.floor(Date.now() / 1000) + 2 });
+    const clock = new ManualClock();
+    const hub = await startHub({}, { clock });
+    // Valid for an hour by the real clock (checked at connect); the hub's clock is driven below.
+    const { token, rootId } = await signToken({}, { expiresIn: '1h' });
+    const expiresAt = expiryOf(token);
     const ws = await connect(hub, { token });
     expect(ws.info.root_id).toBe(rootId);
+
+    clock.advance(expiresAt - clock.now() - 1000);
+    await ws.sync();
+    expect(ws.pending('connection')).toEqual([]);
+    expect(hub.hub.registry.clientsOfUser(rootId)?.size).toBe(1);
+
+    clock.advance(1000);
     expect(await ws.next('connection')).toMatchObject({ data: { root_id: PUBLIC_ROOT, client_id: ws.info.client_id } });
+    expect(hub.hub.registry.clientsOfUser(rootId)).toBeUndefined();
     expect(hub.hub.counts().users).toBe(1);
+  });
+
+  it('keeps a token that outlives one timer (~24.8 days) until its expiry, then downgrades', async () => {
+    const clock = new ManualClock();
+    const hub = await startHub({}, { clock });
+    const { token, rootId } = await signToken({}, { expiresIn: '40d' });
+    const expiresAt = expiryOf(token);
+    const ws = await connect(hub, { token });
+    clock.advance(2 ** 31 - 1);
+    await ws.sync();
+    expect(ws.pending('connection')).toEqual([]);
+    expect(clock.timers).toBe(1);
+    clock.advance(expiresAt - clock.now());
+    expect(await ws.next('connection')).toMatchObject({ data: { root_id: PUBLIC_ROOT } });
+    expect(hub.hub.registry.clientsOfUser(rootId)).toBeUndefined();
+    expect(clock.timers).toBe(0);
   });
 
   it('issues tokens that expire after the configured lifetime', async () => {

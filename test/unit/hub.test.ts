@@ -39,8 +39,8 @@ async function setup() {
       for (const c of conns) if (c.topics.has(topic)) c.send(frame);
     },
   });
-  const open = (channel?: string) => {
-    const session = hub.newSession(undefined, channel);
+  const open = (channel?: string, token?: string) => {
+    const session = hub.newSession(token === undefined ? undefined : authenticator.verify(token), channel);
     const conn = new FakeConnection();
     conns.push(conn);
     hub.open(session, conn);
@@ -83,12 +83,38 @@ describe('Hub (fake connections)', () => {
     expect(b.conn.sent.filter((f) => 'n' in f)).toEqual([{ n: 2 }]);
   });
 
-  it('does not publish to channels or users nobody is in', async () => {
+  it('does not publish to channels nobody is in', async () => {
     const { open, published } = await setup();
     const a = open();
     a.send({ type: 'channel', channel_ids: ['nobody'], data: 1 });
-    a.send({ type: 'user', root_ids: ['n::ffffffffffffffffffffffff'], data: 1 });
     expect(published).toEqual([]);
+    expect(a.conn.sent.filter((f) => f['type'] !== 'connection')).toEqual([]);
+  });
+
+  it('sends a user frame once to each socket of that user, to nobody else, and leaves no entry for users with no sockets', async () => {
+    const { hub, open, published } = await setup();
+    const alice = await signToken();
+    const bob = await signToken();
+    const sender = open();
+    const alice1 = open(undefined, alice.token);
+    const alice2 = open(undefined, alice.token);
+    const bob1 = open(undefined, bob.token);
+    const nobody = 'n::ffffffffffffffffffffffff';
+    const before = hub.counts();
+
+    sender.send({ type: 'user', root_ids: [nobody], data: { n: 1 } });
+    sender.send({ type: 'user', root_ids: [alice.rootId, nobody, alice.rootId], data: { n: 2 } });
+
+    const payloads = (c: { conn: FakeConnection }) => c.conn.sent.filter((f) => 'n' in f);
+    expect(payloads(alice1)).toEqual([{ n: 2 }]);
+    expect(payloads(alice2)).toEqual([{ n: 2 }]);
+    expect(payloads(bob1)).toEqual([]);
+    expect(payloads(sender)).toEqual([]);
+    // Users are sent to directly, never through a topic.
+    expect(published).toEqual([]);
+    expect(hub.registry.clientsOfUser(nobody)).toBeUndefined();
+    expect(hub.registry.clientsOfUser(alice.rootId)?.size).toBe(2);
+    expect(hub.counts()).toEqual(before);
   });
 
   it('forgets a closed session and ignores frames for it', async () => {
