@@ -20,10 +20,13 @@ export interface Logger {
   child(bindings: LogFields): Logger;
 }
 
-/** Field names whose values never reach the log, at the top level or one object down. */
+/**
+ * Field names whose values never reach the log: at the top level, one object down (`user.token`,
+ * `headers.authorization`), and a request's headers two down (`req.headers.authorization`).
+ */
 const SECRET_KEYS = ['authorization', 'token', 'password', 'secret'];
 export const REDACTED = '[redacted]';
-const redactPaths = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`), 'headers.authorization', '*.headers.authorization'];
+const redactPaths = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`), '*.headers.authorization'];
 
 type WriteLevel = Exclude<LogLevel, 'silent'>;
 
