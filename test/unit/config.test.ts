@@ -11,6 +11,7 @@ describe('config', () => {
       peerEvents: 'authenticated',
       maxPayloadBytes: 65536,
       logLevel: 'info',
+      logFormat: 'auto',
     });
     expect(c.jwtSecret).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);

@@ -4,7 +4,8 @@ import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { MemoryBroker } from '../../src/broker/memory.js';
 import type { Connection } from '../../src/hub/connection.js';
 import { Hub } from '../../src/hub/hub.js';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger, type Logger } from '../../src/log.js';
+import type { LoadedWalker } from '../../src/walkers/loader.js';
 import { WalkerRunner } from '../../src/walkers/runner.js';
 import { signToken, TEST_SECRET, unusedStore } from '../helpers.js';
 
@@ -26,11 +27,12 @@ class FakeConnection implements Connection {
   }
 }
 
-async function setup() {
+async function setup(options: { walkers?: ReadonlyMap<string, LoadedWalker>; log?: Logger } = {}) {
+  const log = options.log ?? silentLogger;
   const { authenticator } = createAuthenticator({ jwtSecret: TEST_SECRET }, silentLogger);
   const broker = new MemoryBroker();
-  const runner = new WalkerRunner(new Map(), broker, unusedStore, { walkerTimeoutMs: 1000 }, silentLogger);
-  const hub = new Hub({ options: { peerEvents: 'public', maxInflightWalkers: 4 }, authenticator, runner, broker, log: silentLogger });
+  const runner = new WalkerRunner(options.walkers ?? new Map(), broker, unusedStore, { walkerTimeoutMs: 1000 }, log);
+  const hub = new Hub({ options: { peerEvents: 'public', maxInflightWalkers: 4 }, authenticator, runner, broker, log });
   const conns: FakeConnection[] = [];
   const published: string[] = [];
   await hub.start({
@@ -115,6 +117,22 @@ describe('Hub (fake connections)', () => {
     expect(hub.registry.clientsOfUser(nobody)).toBeUndefined();
     expect(hub.registry.clientsOfUser(alice.rootId)?.size).toBe(2);
     expect(hub.counts()).toEqual(before);
+  });
+
+  it('answers a handler failure with an internal error whose error_id is logged with the client_id', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger('debug', 'json', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    const broken = new (class extends Map<string, LoadedWalker> {
+      override get(): LoadedWalker {
+        throw new Error('registry broken');
+      }
+    })();
+    const { open } = await setup({ walkers: broken, log });
+    const a = open();
+    a.send({ type: 'walker', walker: 'any', uid: 'w1' });
+    const reply = a.conn.sent.at(-1) as { type: string; uid: string; error: { code: string; error_id: string } };
+    expect(reply).toMatchObject({ type: 'error', uid: 'w1', error: { code: 'internal', error_id: expect.any(String) } });
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: 'frame handler failed', type: 'walker', client_id: a.session.clientId, error_id: reply.error.error_id })]);
   });
 
   it('forgets a closed session and ignores frames for it', async () => {
