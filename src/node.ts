@@ -68,7 +68,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     revocations,
     authenticator,
     secret,
-    options: { tokenTtlSec: config.tokenTtlSec, passwordHashCost: config.passwordHashCost },
+    options: { tokenTtlSec: config.tokenTtlSec, passwordHashCost: config.passwordHashCost, audience: config.jwtAudience },
     log,
   });
   const transport = createTransport(config, {
