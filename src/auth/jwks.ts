@@ -32,6 +32,7 @@ export interface KeySetOptions {
 export function createKeySet(url: string, rules: ClaimRules, log: Logger, options: KeySetOptions = {}): KeySet {
   const remote = createRemoteJWKSet(new URL(url), { cooldownDuration: options.cooldownMs ?? JWKS_COOLDOWN_MS });
   let indexedFrom: unknown = undefined;
+  let indexedJson = '';
   let entries: readonly PublicKeyEntry[] = [];
   let inflight: Promise<void> | null = null;
   let refreshTimer: NodeJS.Timeout | undefined;
@@ -39,9 +40,12 @@ export function createKeySet(url: string, rules: ClaimRules, log: Logger, option
 
   const apply = () => {
     const set = remote.jwks();
-    // jose hands back the same object until a fetch brings a new set: import only on change.
     if (set === indexedFrom || closed) return;
     indexedFrom = set;
+    // Every fetch parses a new object; a set whose content did not change keeps its verifiers.
+    const json = JSON.stringify(set);
+    if (json === indexedJson) return;
+    indexedJson = json;
     entries = Object.freeze(indexJwks(set, rules));
     log.info('JWKS loaded', { url, keys: entries.length, usable: entries.filter((e) => e.verify !== null).length });
   };
