@@ -89,6 +89,11 @@ describe('keys', () => {
     // An ES256 token naming the RSA key: the key-type check refuses it before fast-jwt sees it.
     const token = await sign('ES256', ec.privateKey, good(), { kid: 'r1' });
     expect(outcome(() => verifyExternal(token, rsa.entries))).toBe('key: Token algorithm ES256 does not fit key "r1"');
+    const ed = generateKeyPairSync('ed25519');
+    const edToken = forge({ alg: 'EdDSA', kid: 'r1' }, good(), ed.privateKey);
+    expect(ext(edToken, rsa.entries)).toBe('key: Token algorithm EdDSA does not fit key "r1"');
+    const edEntries = indexJwks({ keys: [jwkOf(ed.publicKey, { kid: 'd1' })] }, external);
+    expect(ext(forge({ alg: 'ES256', kid: 'd1' }, good(), generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey), edEntries)).toBe('key: Token algorithm ES256 does not fit key "d1"');
   });
 
   it('refuses RSA keys under 2048 bits, even with a valid signature', () => {
