@@ -123,6 +123,25 @@ describe('JWKS key set', () => {
     expect(server.requests).toBe(3);
   });
 
+  it('checks HS256 with the hub secret only, whatever kid it names: a public key as HMAC secret gets nowhere', async () => {
+    const a = await makeKey('a', 'RS256');
+    const { authenticator } = await setup([a]);
+    await authenticator.start();
+    const { createPublicKey } = await import('node:crypto');
+    const pem = createPublicKey({ key: a.jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    const hs = (secret: string) =>
+      new SignJWT({ sub: 'u1', iss: ISS, aud: AUD }).setProtectedHeader({ alg: 'HS256', kid: 'a' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    // Refused by the hub secret's signature check: the JWKS key was never consulted.
+    for (const secret of [pem, JSON.stringify(a.jwk)]) {
+      const forged = await hs(secret);
+      expect(refusal(() => authenticator.verify(forged))).toBe('Token signature is invalid');
+    }
+    // The same header with the hub secret is a hub token (the kid does not steer it to the JWKS);
+    // the provider's issuer is not the hub's own, so strip it.
+    const own = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256', kid: 'a' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    expect(authenticator.verify(own).user_id).toBe('u1');
+  });
+
   it('imports the keys once per key-set change, not per token nor per unchanged refetch', async () => {
     const a = await makeKey('a');
     const { server, authenticator, keySet } = await setup([a]);
