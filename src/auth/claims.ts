@@ -19,14 +19,16 @@ export interface ClaimSource {
 const HUB_ONLY_CLAIMS = ['root_id', 'email'] as const;
 
 /**
- * The user id is `sub` (or jac-cloud's `id`); the root id is the `root_id` claim when the source is
+ * The user id is `sub` (or, on tokens signed with the hub secret, jac-cloud's `id`); the root id is the `root_id` claim when the source is
  * trusted for it, otherwise derived from issuer and subject so the same user always lands on the
  * same root (and two providers' users with the same `sub` never share one).
  */
 export function identityFromClaims(verified: JwtClaims, source: ClaimSource = { origin: 'hub' }): Identity {
   const trusted = source.origin === 'hub' || source.trustClaims === true;
   const claims: JwtClaims = trusted ? verified : withoutHubOnlyClaims(verified);
-  const userId = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : typeof claims['id'] === 'string' ? claims['id'] : null;
+  // jac-cloud's `id` stands in for `sub` only on the hub-secret path: a provider's subject is `sub`.
+  const jacId = source.origin === 'hub' && typeof claims['id'] === 'string' ? claims['id'] : null;
+  const userId = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : jacId;
   if (userId === null || userId === '') throw new HubError('invalid_token', 'Token has no subject (sub) claim');
   const rootClaim = claims['root_id'];
   let rootId: string;

@@ -75,6 +75,7 @@ describe('identity-provider tokens', () => {
     ['another audience', { aud: 'other-app' }, {}],
     ['no exp', {}, { exp: null }],
     ['iat in the future', { iat: Math.floor(Date.now() / 1000) + 3600 }, {}],
+    ['no sub (a jac-cloud id is not a provider subject)', { sub: undefined, id: 'idp-user' }, {}],
   ])('refuses a token with %s (upgrade and REST)', async (_name, claims, opts) => {
     const token = await idpToken({ sub: 'idp-user', ...claims }, opts);
     expect(await refusedUpgrade(hub, { token })).toEqual(invalidToken);
