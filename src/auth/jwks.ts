@@ -9,7 +9,7 @@ import { indexJwks, type ClaimRules, type PublicKeyEntry } from './jwt.js';
 
 /** How often a configured JWKS is refreshed in the background. */
 const JWKS_REFRESH_MS = 10 * 60 * 1000;
-/** After a successful fetch, an unknown `kid` triggers no new fetch for this long (jose's cooldown). */
+/** After a fetch (successful or not), an unknown `kid` triggers no new one for this long. */
 const JWKS_COOLDOWN_MS = 30 * 1000;
 
 export interface KeySet {
@@ -25,18 +25,22 @@ export interface KeySet {
 }
 
 export interface KeySetOptions {
-  /** Overrides the cooldown after a successful fetch, ms (tests rotate keys faster than 30 s). */
+  /** Overrides the cooldown between fetches an unknown kid may trigger, ms (tests rotate keys faster than 30 s). */
   readonly cooldownMs?: number;
 }
 
 export function createKeySet(url: string, rules: ClaimRules, log: Logger, options: KeySetOptions = {}): KeySet {
-  const remote = createRemoteJWKSet(new URL(url), { cooldownDuration: options.cooldownMs ?? JWKS_COOLDOWN_MS });
+  const cooldownMs = options.cooldownMs ?? JWKS_COOLDOWN_MS;
+  const remote = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownMs });
   let indexedFrom: unknown = undefined;
   let indexedJson = '';
   let entries: readonly PublicKeyEntry[] = [];
   let inflight: Promise<void> | null = null;
   let refreshTimer: NodeJS.Timeout | undefined;
   let closed = false;
+  // jose cools down only after a success; this also spaces out retries while the provider is down,
+  // so a flood of tokens naming unknown kids cannot turn into a flood of fetches.
+  let lastFetchAt = -Infinity;
 
   const apply = () => {
     const set = remote.jwks();
@@ -50,6 +54,7 @@ export function createKeySet(url: string, rules: ClaimRules, log: Logger, option
     log.info('JWKS loaded', { url, keys: entries.length, usable: entries.filter((e) => e.verify !== null).length });
   };
   const fetchOnce = (what: string): Promise<void> => {
+    if (inflight === null) lastFetchAt = Date.now();
     inflight ??= remote
       .reload()
       .then(apply, (err: unknown) => log.warn(what, { url, error: String(err) }))
@@ -62,7 +67,7 @@ export function createKeySet(url: string, rules: ClaimRules, log: Logger, option
   return {
     entries: () => entries,
     unknownKid() {
-      if (inflight !== null || remote.coolingDown || closed) return;
+      if (inflight !== null || Date.now() - lastFetchAt < cooldownMs || closed) return;
       void fetchOnce('could not refetch the JWKS for an unknown kid');
     },
     async start() {

@@ -29,7 +29,6 @@ export class JwtError extends Error {
 
 export const HMAC_ALGORITHMS = ['HS256'] as const;
 export const PUBLIC_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-export type PublicKeyAlgorithm = (typeof PUBLIC_KEY_ALGORITHMS)[number];
 
 /** Tokens longer than this are refused unread. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;

@@ -40,11 +40,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function setup(keys: Key[]) {
+async function setup(keys: Key[], cooldown: { cooldownMs?: number } = { cooldownMs: 0 }) {
   const server = await startJwksServer(keys.map((k) => k.jwk));
   servers.push(server);
-  // Cooldown 0: a test rotates keys right after the first fetch; production waits 30 s.
-  const { authenticator, keySet } = createAuthenticator({ jwtSecret: SECRET, jwksUrl: server.url, jwtIssuer: ISS, jwtAudience: AUD }, silentLogger, () => false, { cooldownMs: 0 });
+  // Cooldown 0 by default: a test rotates keys right after the first fetch; production waits 30 s.
+  const { authenticator, keySet } = createAuthenticator({ jwtSecret: SECRET, jwksUrl: server.url, jwtIssuer: ISS, jwtAudience: AUD }, silentLogger, () => false, cooldown);
   closers.push(() => authenticator.close());
   if (keySet === null) throw new Error('no key set');
   return { server, authenticator, keySet };
@@ -91,6 +91,16 @@ describe('JWKS key set', () => {
     expect(server.requests).toBe(2);
     expect(authenticator.verify(tb).user_id).toBe('u1');
     expect(authenticator.verify(await token(a)).user_id).toBe('u1');
+  });
+
+  it('with the production cooldown, unknown kids trigger no refetch right after a fetch, even while the provider is down', async () => {
+    const a = await makeKey('a');
+    const { server, authenticator, keySet } = await setup([a], {});
+    server.fail(503);
+    await authenticator.start();
+    for (let i = 0; i < 20; i++) expect(refusal(() => authenticator.verify(withKid(`k${i}`)))).toBe(`No known key for ES256 kid "k${i}"`);
+    await keySet.settled();
+    expect(server.requests).toBe(1);
   });
 
   it('follows a key rotation: the retired key stops working, the new one starts', async () => {
