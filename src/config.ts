@@ -23,7 +23,7 @@ const fields = {
   },
   jwksUrl: { flag: 'jwks-url', env: 'WALKER_HUB_JWKS_URL', schema: optionalString.pipe(z.url().optional()), help: 'JWKS URL of an external identity provider' },
   jwtIssuer: { flag: 'jwt-issuer', env: 'WALKER_HUB_JWT_ISSUER', schema: optionalString, help: 'required `iss` of identity-provider (JWKS) tokens' },
-  jwtAudience: { flag: 'jwt-audience', env: 'WALKER_HUB_JWT_AUDIENCE', schema: optionalString, help: 'required `aud` of identity-provider (JWKS) tokens; also put in the hub own tokens' },
+  jwtAudience: { flag: 'jwt-audience', env: 'WALKER_HUB_JWT_AUDIENCE', schema: optionalString, help: 'required `aud` of identity-provider (JWKS) tokens; also put in the hub\'s own tokens' },
   jwtTrustClaims: {
     flag: 'jwt-trust-claims',
     env: 'WALKER_HUB_JWT_TRUST_CLAIMS',
