@@ -22,8 +22,14 @@ const fields = {
     help: 'HS256 secret (random per start if unset)',
   },
   jwksUrl: { flag: 'jwks-url', env: 'WALKER_HUB_JWKS_URL', schema: optionalString.pipe(z.url().optional()), help: 'JWKS URL of an external identity provider' },
-  jwtIssuer: { flag: 'jwt-issuer', env: 'WALKER_HUB_JWT_ISSUER', schema: optionalString, help: 'required `iss` claim, if set' },
-  jwtAudience: { flag: 'jwt-audience', env: 'WALKER_HUB_JWT_AUDIENCE', schema: optionalString, help: 'required `aud` claim, if set' },
+  jwtIssuer: { flag: 'jwt-issuer', env: 'WALKER_HUB_JWT_ISSUER', schema: optionalString, help: 'required `iss` of identity-provider (JWKS) tokens' },
+  jwtAudience: { flag: 'jwt-audience', env: 'WALKER_HUB_JWT_AUDIENCE', schema: optionalString, help: 'required `aud` of identity-provider (JWKS) tokens; also put in the hub\'s own tokens' },
+  jwtTrustClaims: {
+    flag: 'jwt-trust-claims',
+    env: 'WALKER_HUB_JWT_TRUST_CLAIMS',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(false),
+    help: 'take root_id and email from identity-provider (JWKS) tokens; off: root derived from iss + sub',
+  },
   dataDir: { flag: 'data-dir', env: 'WALKER_HUB_DATA_DIR', schema: z.string().min(1).default('data'), help: 'folder of the embedded store (used when no MongoDB URL is set)' },
   mongodbUrl: {
     flag: 'mongodb-url',
@@ -83,6 +89,26 @@ const configSchema = z.object(
 export type Config = Readonly<z.output<typeof configSchema>>;
 export type ConfigInput = z.input<typeof configSchema>;
 
+/**
+ * Rules that span fields. Each reads only fields that parsed, so it runs (and reports) alongside
+ * every per-field problem.
+ */
+const crossFieldChecks: Array<(v: Partial<Record<keyof Fields, unknown>>) => string | null> = [
+  (v) =>
+    v.jwksUrl !== undefined && (v.jwtIssuer === undefined || v.jwtAudience === undefined)
+      ? 'jwksUrl (--jwks-url / WALKER_HUB_JWKS_URL): needs both --jwt-issuer and --jwt-audience, or a token the identity provider minted for any other app would get in'
+      : null,
+];
+
+function crossFieldProblems(raw: Record<string, unknown>): string[] {
+  const parsed: Partial<Record<keyof Fields, unknown>> = {};
+  for (const [key, f] of Object.entries(fields) as Array<[keyof Fields, Fields[keyof Fields]]>) {
+    const r = f.schema.safeParse(raw[key]);
+    if (r.success) parsed[key] = r.data;
+  }
+  return crossFieldChecks.map((check) => check(parsed)).filter((p): p is string => p !== null);
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -125,6 +151,7 @@ export function parseConfig(raw: Record<string, unknown>, problems: string[] = [
       problems.push(`${where}: ${issue.message}`);
     }
   }
+  problems.push(...crossFieldProblems(raw));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return Object.freeze(result.data);
 }

@@ -82,7 +82,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     revocations,
     authenticator,
     secret,
-    options: { tokenTtlSec: config.tokenTtlSec, passwordHashCost: config.passwordHashCost },
+    options: { tokenTtlSec: config.tokenTtlSec, passwordHashCost: config.passwordHashCost, audience: config.jwtAudience },
     log: clientLog,
   });
   const transport = createTransport(config, {

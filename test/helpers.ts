@@ -207,3 +207,24 @@ export function walkersFrom(defs: Record<string, WalkerDefinition>): Map<string,
 
 /** For socket-free tests whose walkers never touch ctx.data: any store call rejects. */
 export const unusedStore: Store = new Proxy({} as Store, { get: () => () => Promise.reject(new Error('store not used in this test')) });
+
+/** Attempts an upgrade that must be refused; resolves with the HTTP status and JSON body (rejects if it opens). */
+export async function refusedUpgrade(hub: RunningHub, opts: { query?: string; token?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
+  const ws = new WebSocket(wsUrl(hub, opts.query ?? ''), { headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {} });
+  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  try {
+    return await new Promise((resolve, reject) => {
+      ws.on('error', reject); // also swallows the error terminate() emits during a handshake
+      ws.once('open', () => reject(new Error('upgrade was accepted')));
+      ws.once('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }));
+      });
+    });
+  } finally {
+    ws.terminate();
+    await closed;
+  }
+}

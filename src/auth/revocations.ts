@@ -9,6 +9,12 @@ import type { RevocationChanges, Store, TokenRevocation, UserRevocation } from '
 /** Called after new revocations took effect (so `isRevoked` already reflects them). */
 export type RevocationListener = (changes: RevocationChanges) => void;
 
+/**
+ * `expires_at` of a revocation that must never lapse (its token has no `exp`), epoch ms: the
+ * latest instant a JS Date (and so a MongoDB TTL index) can hold, year 275760.
+ */
+export const REVOKED_FOREVER = 8_640_000_000_000_000;
+
 /** Re-read this much history on every poll, so a node whose clock is behind misses nothing. */
 const SYNC_OVERLAP_MS = 10_000;
 

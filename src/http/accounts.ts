@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { createTokenIssuer } from '../auth/tokens.js';
 import { errorResponse, parseJsonBody, type RestRequest, type RestResponse } from './request.js';
-import type { Revocations } from '../auth/revocations.js';
+import { REVOKED_FOREVER, type Revocations } from '../auth/revocations.js';
 import { DuplicateUserError, StoreUnavailableError, type Store, type UserRecord } from '../store/store.js';
 
 export interface AccountOptions {
@@ -20,6 +20,8 @@ export interface AccountOptions {
   readonly tokenTtlSec: number;
   /** scrypt cost as log2(N). */
   readonly passwordHashCost: number;
+  /** The configured `aud` (--jwt-audience), put into issued tokens. */
+  readonly audience?: string | undefined;
 }
 
 export interface AccountDeps {
@@ -46,7 +48,7 @@ export function createAccountRoutes(deps: AccountDeps) {
   const { store, revocations, options, log } = deps;
   // Verified against when the email is unknown, so both failures take the same time.
   const decoy = hashPassword(randomBytes(16).toString('hex'), options.passwordHashCost);
-  const issueToken = createTokenIssuer(deps.secret, options.tokenTtlSec);
+  const issueToken = createTokenIssuer(deps.secret, options.tokenTtlSec, options.audience);
 
   const readCredentials = (req: RestRequest) => {
     const body = parseJsonBody(req);
@@ -120,7 +122,8 @@ export function createAccountRoutes(deps: AccountDeps) {
       if (all) {
         await revocations.revokeUser({ user_id: userId, before: Date.now(), revoked_at: Date.now() });
       } else {
-        const expiresAt = identity.expiresAt ?? Date.now() + options.tokenTtlSec * 1000;
+        // A token without exp never expires, so neither may its revocation.
+        const expiresAt = identity.expiresAt ?? REVOKED_FOREVER;
         await revocations.revokeToken({ jti: identity.tokenId as string, user_id: userId, expires_at: expiresAt, revoked_at: Date.now() });
       }
       return { status: 200, body: { status: 200, revoked: all ? 'all' : 'token' } };

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REVOKED_FOREVER } from '../../src/auth/revocations.js';
 import { DuplicateUserError, MAX_KV_KEY_LENGTH, MAX_KV_VALUE_BYTES, StoreUnavailableError, type Store, type UserRecord } from '../../src/store/store.js';
 
 export interface StoreFixture {
@@ -98,6 +99,14 @@ export function storeContract(name: string, factory: () => Promise<StoreFixture>
         await store.revokeToken(revocation);
         await store.revokeToken({ ...revocation, revoked_at: now + 5 });
         expect(await store.revocationsSince(0, now)).toEqual({ tokens: [revocation], users: [] });
+      });
+
+      it('keeps a revocation whose token never expires (REVOKED_FOREVER) in force for good', async () => {
+        const now = Date.now();
+        const forever = { jti: 'no-exp', user_id: 'u1', expires_at: REVOKED_FOREVER, revoked_at: now };
+        await store.revokeToken(forever);
+        const millennium = now + 1000 * 366 * 24 * HOUR;
+        expect(await store.revocationsSince(0, millennium)).toEqual({ tokens: [forever], users: [] });
       });
 
       it('only ever raises a user revocation mark', async () => {

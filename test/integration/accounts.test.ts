@@ -1,7 +1,8 @@
 /** Accounts over real HTTP and WebSocket, on the embedded store. */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { defineWalker, z } from '../../src/index.js';
-import { closeClients, connect, EXAMPLE_WALKERS, post, signToken, startHub, stopAll, tempDir, TestClient, walkersFrom, wsUrl } from '../helpers.js';
+import { SignJWT } from 'jose';
+import { closeClients, connect, EXAMPLE_WALKERS, post, signToken, startHub, stopAll, tempDir, TEST_SECRET, TestClient, walkersFrom, wsUrl } from '../helpers.js';
 import { loadWalkers } from '../../src/walkers/loader.js';
 import type { RunningHub } from '../../src/node.js';
 import { ManualClock } from '../manual-clock.js';
@@ -126,6 +127,26 @@ describe('logout', () => {
 
     const fresh = await login(hub, address, password);
     expect(await upgradeStatus(hub, fresh.token)).toBe(101);
+  });
+
+  it('a token without exp stays revoked for good (the revocation never lapses in the store)', async () => {
+    const dataDir = tempDir();
+    const hub = await startHub({ dataDir });
+    const forever = await new SignJWT({ root_id: 'n::00000000000000000000abcd' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('backend-user')
+      .setJti('no-exp-token')
+      .setIssuedAt()
+      .sign(new TextEncoder().encode(TEST_SECRET));
+    expect(await upgradeStatus(hub, forever)).toBe(101);
+    expect(await post(hub, '/user/logout', undefined, { token: forever })).toMatchObject({ status: 200, body: { revoked: 'token' } });
+    expect(await upgradeStatus(hub, forever)).toBe(401);
+    // Still in force a century from now, by the store's own expiry filter.
+    const century = Date.now() + 100 * 366 * 24 * 3600 * 1000;
+    expect((await hub.store.revocationsSince(0, century)).tokens.map((t) => t.jti)).toEqual(['no-exp-token']);
+    await hub.close();
+    const again = await startHub({ dataDir });
+    expect(await upgradeStatus(again, forever)).toBe(401);
   });
 
   it('needs a valid Bearer token', async () => {

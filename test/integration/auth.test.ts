@@ -1,6 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { defineWalker, PUBLIC_ROOT_ID, z } from '../../src/index.js';
@@ -172,67 +170,7 @@ describe('derived root ids', () => {
   });
 });
 
-describe('issuer and audience', () => {
-  it('refuses tokens missing or mismatching iss/aud, accepts matching ones', async () => {
-    const strict = await startHub({ jwtIssuer: 'https://issuer.test', jwtAudience: 'walker-hub-test' });
-    for (const claims of [{}, { iss: 'https://issuer.test' }, { aud: 'walker-hub-test' }, { iss: 'https://evil.test', aud: 'walker-hub-test' }, { iss: 'https://issuer.test', aud: 'other' }]) {
-      const { token } = await signToken(claims);
-      expect(await refused(strict, { authorization: `Bearer ${token}` })).toEqual({ status: 401, body: invalidToken });
-    }
-    const ok = await signToken({ iss: 'https://issuer.test', aud: 'walker-hub-test' });
-    expect((await connect(strict, { token: ok.token })).info.root_id).toBe(ok.rootId);
-  });
-});
-
-describe('JWKS', () => {
-  let jwksServer: Server;
-  let jwksHub: RunningHub;
-  let privateKey: CryptoKey;
-  const kid = 'test-key-1';
-
-  beforeAll(async () => {
-    const pair = await generateKeyPair('RS256');
-    privateKey = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid, alg: 'RS256', use: 'sig' };
-    jwksServer = createServer((req, res) => {
-      if (req.url === '/jwks.json') {
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-      } else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-    const { port } = jwksServer.address() as AddressInfo;
-    jwksHub = await startHub({ jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
-  });
-
-  afterAll(async () => {
-    jwksServer.closeAllConnections();
-    await new Promise<void>((resolve, reject) => jwksServer.close((err) => (err ? reject(err) : resolve())));
-  });
-
-  it('accepts an RS256 token from the JWKS over the header and over REST', async () => {
-    const token = await rs256({ sub: 'idp-user' }, privateKey, kid);
-    const a = await connect(jwksHub, { token });
-    expect(a.info.root_id).toMatch(DERIVED_ROOT);
-    const res = await post(jwksHub, '/walker/send_chat_to_user', { root_id: a.info.root_id, message: 'jwks' }, { token });
-    expect(res).toMatchObject({ status: 200, body: { status: 200, reports: [] } });
-    expect(await a.next('chat')).toEqual({ type: 'chat', data: { message: 'jwks' } });
-  });
-
-  it('refuses RS256 tokens signed by another key', async () => {
-    const stranger = (await generateKeyPair('RS256')).privateKey;
-    for (const k of [kid, 'unknown-kid']) {
-      const token = await rs256({ sub: 'idp-user' }, stranger, k);
-      expect(await refused(jwksHub, { authorization: `Bearer ${token}` })).toEqual({ status: 401, body: invalidToken });
-      const res = await post(jwksHub, '/walker/send_chat_to_user', { root_id: 'n::1' }, { token });
-      expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: invalidToken });
-    }
-  });
-
-  it('still accepts HS256 tokens signed with the hub secret', async () => {
-    const { token, rootId } = await signToken();
-    expect((await connect(jwksHub, { token })).info.root_id).toBe(rootId);
-  });
-});
+// Issuer, audience and JWKS (identity-provider) tokens: see auth-idp.test.ts.
 
 describe('REST tokens', () => {
   it('a bad token is 401 invalid_token even on a walker without auth', async () => {

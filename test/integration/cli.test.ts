@@ -92,6 +92,13 @@ describe('walker-hub command', () => {
     expect(messages(result.stderr)).toContain('SIGTERM: shutting down');
   });
 
+  it('exits with status 2 when --jwks-url comes without an issuer and an audience, saying why', async () => {
+    const { exited } = run(['--port', '0', '--jwks-url', 'https://idp.test/jwks.json']);
+    const result = await exited;
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('needs both --jwt-issuer and --jwt-audience');
+  });
+
   it('exits with status 2 listing every configuration problem', async () => {
     const { exited } = run(['--port', 'abc', '--peer-events', 'nobody']);
     const result = await exited;

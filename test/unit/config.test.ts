@@ -53,9 +53,28 @@ describe('config', () => {
     expect(parseConfig({ announce: '1' }).announce).toBe(true);
   });
 
+  it('refuses --jwks-url without both an issuer and an audience, alongside every other problem', () => {
+    const reason = /jwksUrl \(--jwks-url \/ WALKER_HUB_JWKS_URL\): needs both --jwt-issuer and --jwt-audience/;
+    for (const extra of [[], ['--jwt-issuer', 'https://idp.test'], ['--jwt-audience', 'hub']]) {
+      expect(() => loadConfig(['--jwks-url', 'https://idp.test/jwks.json', ...extra], {})).toThrow(reason);
+    }
+    // Reported together with a per-field problem, not instead of it.
+    let error: unknown;
+    try {
+      loadConfig(['--port', 'seventy'], { WALKER_HUB_JWKS_URL: 'https://idp.test/jwks.json' });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^port /), expect.stringMatching(reason)]);
+    const ok = loadConfig(['--jwks-url', 'https://idp.test/jwks.json', '--jwt-issuer', 'https://idp.test', '--jwt-audience', 'hub'], {});
+    expect(ok).toMatchObject({ jwksUrl: 'https://idp.test/jwks.json', jwtIssuer: 'https://idp.test', jwtAudience: 'hub', jwtTrustClaims: false });
+    expect(loadConfig([], { WALKER_HUB_JWT_TRUST_CLAIMS: 'true' }).jwtTrustClaims).toBe(true);
+    expect(() => parseConfig({ jwtTrustClaims: 'yes' })).toThrow(/jwtTrustClaims/);
+  });
+
   it('prints help with every flag', () => {
     const help = configHelp();
-    for (const flag of ['--host', '--port', '--walkers', '--jwt-secret', '--jwks-url', '--peer-events', '--max-payload', '--max-body']) {
+    for (const flag of ['--host', '--port', '--walkers', '--jwt-secret', '--jwks-url', '--jwt-trust-claims', '--peer-events', '--max-payload', '--max-body']) {
       expect(help).toContain(flag);
     }
   });
