@@ -55,7 +55,11 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
   const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, log);
   const hub = new Hub({
-    options: { peerEvents: config.peerEvents, maxInflightWalkers: config.maxInflightWalkers },
+    options: {
+      peerEvents: config.peerEvents,
+      maxInflightWalkers: config.maxInflightWalkers,
+      frameRate: { perSec: config.frameRate, burst: config.frameBurst },
+    },
     authenticator,
     runner,
     broker,
@@ -68,7 +72,14 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     revocations,
     authenticator,
     secret,
-    options: { tokenTtlSec: config.tokenTtlSec, passwordHashCost: config.passwordHashCost },
+    options: {
+      tokenTtlSec: config.tokenTtlSec,
+      passwordHashCost: config.passwordHashCost,
+      rateLimits: {
+        perIp: { points: config.authRatePerIp, durationSec: config.authRateWindowSec },
+        perAccount: { points: config.authRatePerAccount, durationSec: config.authRateWindowSec },
+      },
+    },
     log,
   });
   const transport = createTransport(config, {

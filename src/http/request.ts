@@ -13,6 +13,8 @@ export interface RestRequest {
   readonly authorization: string;
   /** The raw `Content-Type` header ('' when absent). */
   readonly contentType: string;
+  /** The caller's IP address as text (the TCP peer; no proxy headers are trusted). */
+  readonly ip: string;
   readonly body: Buffer;
 }
 

@@ -9,6 +9,7 @@ import type { Broker } from '../broker/broker.js';
 import { topics, type Connection, type Publisher } from './connection.js';
 import { closeCodes, HubError, toIssues } from '../errors.js';
 import { createLocalDelivery } from './delivery.js';
+import { FrameBudget, type FrameRateOptions } from './frame-rate.js';
 import { createHandlers, type Handler, type HandlerTable, type PeerPolicy } from './handlers.js';
 import type { Logger } from '../log.js';
 import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, type FrameType, type InboundFrame } from '../protocol.js';
@@ -19,6 +20,8 @@ import type { WalkerRunner } from '../walkers/runner.js';
 export interface HubOptions {
   readonly peerEvents: PeerPolicy;
   readonly maxInflightWalkers: number;
+  /** Per-connection frame budget; unlimited when absent or `perSec` is 0. */
+  readonly frameRate?: FrameRateOptions;
 }
 
 export interface HubDeps {
@@ -27,6 +30,8 @@ export interface HubDeps {
   readonly runner: WalkerRunner;
   readonly broker: Broker;
   readonly log: Logger;
+  /** Monotonic ms for the frame budget; performance.now() unless a test passes a fake clock. */
+  readonly now?: () => number;
 }
 
 /** Channels one connection may sit in at once. */
@@ -38,9 +43,17 @@ export class Hub {
   readonly registry = new Registry<Session>();
   private readonly handlers: HandlerTable;
   private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly frameRate: FrameRateOptions | null;
+  private readonly rateLimitedFrame: string;
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
+    this.now = deps.now ?? (() => performance.now());
+    const rate = deps.options.frameRate;
+    this.frameRate = rate && rate.perSec > 0 ? rate : null;
+    // Encoded once: a refused frame is answered without parsing it (so without its uid) or allocating.
+    this.rateLimitedFrame = encode.error(new HubError('rate_limited', `Over ${rate?.perSec ?? 0} frames/s (burst ${rate?.burst ?? 0}); frame dropped`).toBody());
     this.handlers = createHandlers({
       authenticator: deps.authenticator,
       runner: deps.runner,
@@ -61,7 +74,8 @@ export class Hub {
   }
 
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
-    return { clientId: nanoid(), channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null };
+    const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
+    return { clientId: nanoid(), channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, frames };
   }
 
   open(session: Session, conn: Connection): void {
@@ -82,6 +96,11 @@ export class Hub {
   /** One incoming frame; `text` is null for a binary frame. Never throws. */
   message(session: Session, text: string | null): void {
     if (session.conn === null) return;
+    if (session.frames !== null) {
+      const verdict = session.frames.take(this.now());
+      if (verdict === 'refuse') return session.conn.send(this.rateLimitedFrame);
+      if (verdict === 'close') return session.conn.end(closeCodes.rateLimited, 'frame rate limit exceeded');
+    }
     if (text === null) return this.sendError(session, new HubError('binary_frame'));
     const frame = this.parse(session, text);
     if (frame === null) return;

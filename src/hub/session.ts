@@ -1,5 +1,6 @@
 import type { Identity } from '../auth/identity.js';
 import type { Connection } from './connection.js';
+import type { FrameBudget } from './frame-rate.js';
 
 /** Per-socket state. The transport keeps it in uWS's typed UserData; nothing is added to sockets at runtime. */
 export interface Session {
@@ -15,4 +16,6 @@ export interface Session {
   expiry: NodeJS.Timeout | null;
   /** Created on first use: aborted when the socket closes, so running walkers can stop. */
   gone: AbortController | null;
+  /** Frames this socket may still send (null when the frame rate is not limited). */
+  readonly frames: FrameBudget | null;
 }
