@@ -273,6 +273,14 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     listen: async () => {
       // Re-listening after a pause reuses the port actually bound (port 0 picks one only once).
       boundPort = await bind(options.port);
+      if (guard && options.port === 0) {
+        // uSockets sets SO_REUSEADDR only when listening on a given port, and without it the
+        // sockets accepted on an ephemeral port block listening there again (EADDRINUSE). So the
+        // port 0 picked is re-bound as a given port before the first connection arrives.
+        if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+        listenSocket = null;
+        await bind(boundPort);
+      }
       guard?.start();
       return boundPort;
     },
