@@ -33,6 +33,7 @@ export class AcceptGuard {
   private timer: NodeJS.Timeout | null = null;
   private paused = false;
   private resuming = false;
+  private stopped = false;
 
   constructor(private readonly options: AcceptGuardOptions) {}
 
@@ -47,13 +48,14 @@ export class AcceptGuard {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
 
-  /** One poll; public so the transport can also check right after accepting a burst. */
+  /** One poll (the timer's; public for tests). */
   check(): void {
-    if (this.resuming) return;
+    if (this.resuming || this.stopped) return;
     const open = this.options.count();
     if (open === null) return;
     const free = this.options.limit - open;
@@ -72,8 +74,9 @@ export class AcceptGuard {
 
   private resumed(ok: boolean): void {
     this.resuming = false;
-    if (!ok || this.timer === null) return;
+    // A resume that finishes after stop() changes nothing: the transport is closing.
+    if (!ok || this.stopped) return;
     this.paused = false;
-    this.timer.unref();
+    this.timer?.unref();
   }
 }
