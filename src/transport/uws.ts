@@ -18,9 +18,9 @@ import type { MaybePromise } from '../maybe.js';
 import { MAX_ID_LENGTH } from '../protocol.js';
 import { errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
 import type { Session } from '../hub/session.js';
-import { AcceptGuard, GUARD_INTERVAL_MS, PAUSE_BELOW_FREE, RESUME_AT_FREE } from './accept-guard.js';
 import { Admission } from './admission.js';
-import { defaultMaxConnections, openFileCount, openFileLimit } from './open-files.js';
+import { Listener } from './listener.js';
+import { defaultMaxConnections } from './open-files.js';
 
 export interface TransportOptions {
   readonly host: string;
@@ -99,54 +99,21 @@ class SocketConnection implements Connection {
 export function createTransport(options: TransportOptions, deps: TransportDeps): Transport {
   const { hub, authenticator, log } = deps;
   const app = uWS.App();
-  let listenSocket: uWS.us_listen_socket | null = null;
   let closing = false;
-  let boundPort = options.port;
   const admission = new Admission({
     maxConnections: options.maxConnections ?? defaultMaxConnections(),
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 0,
     allowedOrigins: options.allowedOrigins ?? [],
   });
-  const fdLimit = options.fdGuard === false ? null : openFileLimit();
-  const guard =
-    fdLimit === null
-      ? null
-      : new AcceptGuard({
-          limit: fdLimit,
-          pauseBelowFree: PAUSE_BELOW_FREE,
-          resumeAtFree: RESUME_AT_FREE,
-          intervalMs: GUARD_INTERVAL_MS,
-          count: openFileCount,
-          pause: (open) => {
-            log.warn('near the open-file limit: not accepting connections', { open_files: open, limit: fdLimit });
-            if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-            listenSocket = null;
-          },
-          resume: async (open) => {
-            if (closing) return false;
-            try {
-              await bind(boundPort);
-            } catch (err) {
-              log.error('could not listen again', { port: boundPort, error: (err as Error).message });
-              return false;
-            }
-            log.info('accepting connections again', { open_files: open, limit: fdLimit });
-            return true;
-          },
-        });
-  const bind = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      app.listen(options.host, port, (socket) => {
-        if (!socket) return reject(new Error(`could not listen on ${options.host}:${port} (address in use or not available)`));
-        // A close() that came while listening wins: the new socket is closed at once.
-        if (closing) {
-          uWS.us_listen_socket_close(socket);
-          return reject(new Error('transport closed'));
-        }
-        listenSocket = socket;
-        resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
-      });
-    });
+  const listener = new Listener<uWS.us_listen_socket>(
+    {
+      bind: (port) => new Promise((resolve) => app.listen(options.host, port, (socket) => resolve(socket || null))),
+      unbind: (socket) => uWS.us_listen_socket_close(socket),
+      portOf: (socket) => uWS.us_socket_local_port(socket as unknown as uWS.us_socket),
+    },
+    { host: options.host, port: options.port, fdGuard: options.fdGuard ?? true },
+    log,
+  );
 
   app.ws<UserData>('/websocket', {
     // uWS drops an oversized frame without a close frame (the client sees 1006). Let frames up to
@@ -216,7 +183,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   });
 
   app.get('/healthz', (res) =>
-    respond(res, { status: 200, body: { ...deps.health(), max_connections: admission.options.maxConnections, accepting: guard?.accepting ?? true } }),
+    respond(res, { status: 200, body: { ...deps.health(), max_connections: admission.options.maxConnections, accepting: listener.accepting } }),
   );
 
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
@@ -270,26 +237,11 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 
   return {
     publisher: { publish: (topic, frame) => void app.publish(topic, frame) },
-    listen: async () => {
-      // Re-listening after a pause reuses the port actually bound (port 0 picks one only once).
-      boundPort = await bind(options.port);
-      if (guard && options.port === 0) {
-        // uSockets sets SO_REUSEADDR only when listening on a given port, and without it the
-        // sockets accepted on an ephemeral port block listening there again (EADDRINUSE). So the
-        // port 0 picked is re-bound as a given port before the first connection arrives.
-        if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-        listenSocket = null;
-        await bind(boundPort);
-      }
-      guard?.start();
-      return boundPort;
-    },
+    listen: () => listener.listen(),
     close: () => {
       if (closing) return;
       closing = true;
-      guard?.stop();
-      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-      listenSocket = null;
+      listener.close();
       hub.closeAll('server shutting down');
       app.close();
     },
