@@ -52,4 +52,9 @@ export class Admission {
   get connections(): number {
     return this.total;
   }
+
+  /** Addresses with at least one open connection (what the per-IP map holds). */
+  get addresses(): number {
+    return this.perIp.size;
+  }
 }
