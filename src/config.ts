@@ -67,6 +67,48 @@ const fields = {
   },
   walkerTimeoutMs: { flag: 'walker-timeout', env: 'WALKER_HUB_WALKER_TIMEOUT', schema: int(1, 3_600_000).default(30_000), help: 'longest a walker may run, ms' },
   maxInflightWalkers: { flag: 'max-inflight', env: 'WALKER_HUB_MAX_INFLIGHT', schema: int(1, 10_000).default(64), help: 'walkers running at once per connection' },
+  authRatePerIp: {
+    flag: 'auth-rate-ip',
+    env: 'WALKER_HUB_AUTH_RATE_IP',
+    schema: int(0, 1_000_000).default(30),
+    help: 'login/register attempts per client IP per auth-rate-window (0 = off)',
+  },
+  authRatePerAccount: {
+    flag: 'auth-rate-account',
+    env: 'WALKER_HUB_AUTH_RATE_ACCOUNT',
+    schema: int(0, 1_000_000).default(10),
+    help: 'login/register attempts per email per auth-rate-window (0 = off; a successful login resets it)',
+  },
+  authRateWindowSec: { flag: 'auth-rate-window', env: 'WALKER_HUB_AUTH_RATE_WINDOW', schema: int(1, 86_400).default(60), help: 'window of the auth rate limits, seconds' },
+  frameRate: { flag: 'frame-rate', env: 'WALKER_HUB_FRAME_RATE', schema: int(0, 1_000_000).default(100), help: 'sustained frames per second per connection (0 = off)' },
+  frameBurst: { flag: 'frame-burst', env: 'WALKER_HUB_FRAME_BURST', schema: int(1, 1_000_000).default(500), help: 'frames a connection may send at once above frame-rate' },
+  maxConnections: {
+    flag: 'max-connections',
+    env: 'WALKER_HUB_MAX_CONNECTIONS',
+    schema: z.preprocess((v) => (v === '' ? undefined : v), int(0, 10_000_000).optional()),
+    help: 'WebSocket connections at once (0 = no cap; default: open-file limit minus a reserve)',
+  },
+  maxConnectionsPerIp: {
+    flag: 'max-connections-per-ip',
+    env: 'WALKER_HUB_MAX_CONNECTIONS_PER_IP',
+    schema: int(0, 10_000_000).default(1000),
+    help: 'WebSocket connections at once from one IP (0 = no cap)',
+  },
+  fdGuard: {
+    flag: 'fd-guard',
+    env: 'WALKER_HUB_FD_GUARD',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+    help: 'stop accepting while open files are near the limit, resume below it',
+  },
+  allowedOrigins: {
+    flag: 'allowed-origins',
+    env: 'WALKER_HUB_ALLOWED_ORIGINS',
+    schema: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== '')),
+    help: 'comma-separated Origins allowed to upgrade (empty = any; requests without Origin are allowed)',
+  },
   logLevel: { flag: 'log-level', env: 'WALKER_HUB_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), help: 'log verbosity' },
   announce: {
     flag: 'announce',

@@ -30,8 +30,12 @@ export const errorCatalogue = {
   invalid_input: { status: 422, message: 'Input does not match the walker schema' },
   walker_failed: { status: 400, message: 'Walker rejected the request' },
   too_many_requests: { status: 429, message: 'Too many requests in flight on this connection' },
+  rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },
+  too_many_connections: { status: 429, message: 'Too many connections from this address' },
+  origin_not_allowed: { status: 403, message: 'This Origin may not open a WebSocket on this hub' },
   internal: { status: 500, message: 'Internal error' },
   unavailable: { status: 503, message: 'Server is shutting down' },
+  server_full: { status: 503, message: 'The hub is at its connection limit; try again later' },
   store_unavailable: { status: 503, message: 'The data store is unavailable; try again shortly' },
   walker_timeout: { status: 504, message: 'Walker did not finish in time' },
 } as const satisfies Record<string, CatalogueEntry>;
@@ -86,6 +90,8 @@ export const closeCodes = {
   goingAway: 1001,
   /** A frame over `maxPayloadBytes`. */
   tooBig: 1009,
+  /** Still sending frames over the per-connection rate after being told (`rate_limited`) to slow down. */
+  rateLimited: 4029,
 } as const;
 
 /** Flattens validation issues (zod's shape) into `{path, message}` pairs with dotted paths. */

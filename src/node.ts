@@ -68,7 +68,11 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
   const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, clientLog);
   const hub = new Hub({
-    options: { peerEvents: config.peerEvents, maxInflightWalkers: config.maxInflightWalkers },
+    options: {
+      peerEvents: config.peerEvents,
+      maxInflightWalkers: config.maxInflightWalkers,
+      frameRate: { perSec: config.frameRate, burst: config.frameBurst },
+    },
     authenticator,
     runner,
     broker,
@@ -82,7 +86,15 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     revocations,
     authenticator,
     secret,
-    options: { tokenTtlSec: config.tokenTtlSec, passwordHashCost: config.passwordHashCost, audience: config.jwtAudience },
+    options: {
+      tokenTtlSec: config.tokenTtlSec,
+      passwordHashCost: config.passwordHashCost,
+      audience: config.jwtAudience,
+      rateLimits: {
+        perIp: { points: config.authRatePerIp, durationSec: config.authRateWindowSec },
+        perAccount: { points: config.authRatePerAccount, durationSec: config.authRateWindowSec },
+      },
+    },
     log: clientLog,
   });
   const transport = createTransport(config, {

@@ -13,6 +13,7 @@ import { hashPassword, verifyPassword } from '../auth/password.js';
 import { createTokenIssuer } from '../auth/tokens.js';
 import { errorResponse, parseJsonBody, type RestRequest, type RestResponse } from './request.js';
 import { REVOKED_FOREVER, type Revocations } from '../auth/revocations.js';
+import { memoryThrottle, type Throttle, type ThrottleBudget, type ThrottleFactory } from './throttle.js';
 import { DuplicateUserError, StoreUnavailableError, type Store, type UserRecord } from '../store/store.js';
 
 export interface AccountOptions {
@@ -22,6 +23,8 @@ export interface AccountOptions {
   readonly passwordHashCost: number;
   /** The configured `aud` (--jwt-audience), put into issued tokens. */
   readonly audience?: string | undefined;
+  /** Login + register attempts (shared budget) per client IP and per email; off when absent. */
+  readonly rateLimits?: { readonly perIp: ThrottleBudget; readonly perAccount: ThrottleBudget };
 }
 
 export interface AccountDeps {
@@ -31,6 +34,8 @@ export interface AccountDeps {
   readonly secret: string;
   readonly options: AccountOptions;
   readonly log: Logger;
+  /** Where attempt budgets are kept (memory by default; shared across nodes later). */
+  readonly throttle?: ThrottleFactory;
 }
 
 const credentials = z.object({
@@ -49,6 +54,18 @@ export function createAccountRoutes(deps: AccountDeps) {
   // Verified against when the email is unknown, so both failures take the same time.
   const decoy = hashPassword(randomBytes(16).toString('hex'), options.passwordHashCost);
   const issueToken = createTokenIssuer(deps.secret, options.tokenTtlSec, options.audience);
+  const makeThrottle = deps.throttle ?? memoryThrottle;
+  const off: ThrottleBudget = { points: 0, durationSec: 1 };
+  const perIp = makeThrottle('auth-ip', options.rateLimits?.perIp ?? off);
+  const perAccount = makeThrottle('auth-account', options.rateLimits?.perAccount ?? off);
+
+  /** A 429 with Retry-After when `key` is over its budget, else null. */
+  const spend = async (throttle: Throttle, key: string): Promise<RestResponse | null> => {
+    const result = await throttle.consume(key);
+    if (result.ok) return null;
+    const err = new HubError('rate_limited', `Too many attempts; retry in ${result.retryAfterSec} s`);
+    return errorResponse(err, { 'Retry-After': String(result.retryAfterSec) });
+  };
 
   const readCredentials = (req: RestRequest) => {
     const body = parseJsonBody(req);
@@ -85,9 +102,15 @@ export function createAccountRoutes(deps: AccountDeps) {
   };
 
   return {
+    // Budgets are spent before scrypt runs, so a flood is refused without using CPU or the libuv
+    // pool: the IP first (before even parsing), the account once the email is known.
     register: guarded('register', async (req) => {
+      const ipRefused = await spend(perIp, req.ip);
+      if (ipRefused) return ipRefused;
       const creds = readCredentials(req);
       if (creds.error) return creds.error;
+      const accountRefused = await spend(perAccount, creds.value.email);
+      if (accountRefused) return accountRefused;
       const user: UserRecord = {
         id: nanoid(),
         email: creds.value.email,
@@ -106,12 +129,18 @@ export function createAccountRoutes(deps: AccountDeps) {
     }),
 
     login: guarded('login', async (req) => {
+      const ipRefused = await spend(perIp, req.ip);
+      if (ipRefused) return ipRefused;
       const creds = readCredentials(req);
       // A malformed body is still a 4xx, but never says whether the account exists.
       if (creds.error) return creds.error.status === 422 ? errorResponse(new HubError('invalid_credentials')) : creds.error;
+      // Unknown emails are throttled the same as known ones, so the 429 says nothing about existence.
+      const accountRefused = await spend(perAccount, creds.value.email);
+      if (accountRefused) return accountRefused;
       const user = await store.findUserByEmail(creds.value.email);
       const ok = await verifyPassword(creds.value.password, user?.password_hash ?? (await decoy));
       if (!user || !ok) return errorResponse(new HubError('invalid_credentials'));
+      await perAccount.reset(creds.value.email);
       return { status: 200, body: { status: 200, token: await issueToken(user), user: publicUser(user) } };
     }),
 

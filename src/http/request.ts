@@ -14,6 +14,8 @@ export interface RestRequest {
   readonly authorization: string;
   /** The raw `Content-Type` header ('' when absent). */
   readonly contentType: string;
+  /** The caller's IP address as text (the TCP peer; no proxy headers are trusted). */
+  readonly ip: string;
   readonly body: Buffer;
   /** This request's logger: its lines carry the `request_id` also sent as `X-Request-Id`. */
   readonly log?: Logger;

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { topics, type Connection, type Publisher } from './connection.js';
 import { closeCodes, HubError, toIssues } from '../errors.js';
 import { createLocalDelivery } from './delivery.js';
+import { FrameBudget, type FrameRateOptions } from './frame-rate.js';
 import { createHandlers, type Handler, type HandlerTable, type PeerPolicy } from './handlers.js';
 import type { Logger } from '../log.js';
 import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, type FrameType, type InboundFrame } from '../protocol.js';
@@ -20,6 +21,8 @@ import type { WalkerRunner } from '../walkers/runner.js';
 export interface HubOptions {
   readonly peerEvents: PeerPolicy;
   readonly maxInflightWalkers: number;
+  /** Per-connection frame budget; unlimited when absent or `perSec` is 0. */
+  readonly frameRate?: FrameRateOptions;
 }
 
 export interface HubDeps {
@@ -30,6 +33,8 @@ export interface HubDeps {
   readonly log: Logger;
   /** Times token expiry; the real clock when absent. */
   readonly clock?: Clock;
+  /** Monotonic ms for the frame budget; performance.now() unless a test passes a fake clock. */
+  readonly now?: () => number;
 }
 
 /** Channels one connection may sit in at once. */
@@ -43,9 +48,18 @@ export class Hub {
   private readonly log: Logger;
   private readonly clock: Clock;
 
+  private readonly now: () => number;
+  private readonly frameRate: FrameRateOptions | null;
+  private readonly rateLimitedFrame: string;
+
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
+    this.now = deps.now ?? (() => performance.now());
+    const rate = deps.options.frameRate;
+    this.frameRate = rate && rate.perSec > 0 ? rate : null;
+    // Encoded once: a refused frame is answered without parsing it (so without its uid) or allocating.
+    this.rateLimitedFrame = encode.error(new HubError('rate_limited', `Over ${rate?.perSec ?? 0} frames/s (burst ${rate?.burst ?? 0}); frame dropped`).toBody());
     this.handlers = createHandlers({
       authenticator: deps.authenticator,
       runner: deps.runner,
@@ -67,7 +81,8 @@ export class Hub {
 
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
     const clientId = nanoid();
-    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, log: this.log.child({ client_id: clientId }) };
+    const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
+    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, frames, log: this.log.child({ client_id: clientId }) };
   }
 
   open(session: Session, conn: Connection): void {
@@ -88,6 +103,11 @@ export class Hub {
   /** One incoming frame; `text` is null for a binary frame. Never throws. */
   message(session: Session, text: string | null): void {
     if (session.conn === null) return;
+    if (session.frames !== null) {
+      const verdict = session.frames.take(this.now());
+      if (verdict === 'refuse') return session.conn.send(this.rateLimitedFrame);
+      if (verdict === 'close') return session.conn.end(closeCodes.rateLimited, 'frame rate limit exceeded');
+    }
     if (text === null) return this.sendError(session, new HubError('binary_frame'));
     const frame = this.parse(session, text);
     if (frame === null) return;

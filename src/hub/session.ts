@@ -2,6 +2,7 @@ import type { Identity } from '../auth/identity.js';
 import type { ClockTimer } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Connection } from './connection.js';
+import type { FrameBudget } from './frame-rate.js';
 
 /** Per-socket state. The transport keeps it in uWS's typed UserData; nothing is added to sockets at runtime. */
 export interface Session {
@@ -19,4 +20,6 @@ export interface Session {
   gone: AbortController | null;
   /** This connection's logger: its lines carry `client_id`. */
   readonly log: Logger;
+  /** Frames this socket may still send (null when the frame rate is not limited). */
+  readonly frames: FrameBudget | null;
 }

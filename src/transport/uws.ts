@@ -19,6 +19,9 @@ import type { MaybePromise } from '../maybe.js';
 import { MAX_ID_LENGTH } from '../protocol.js';
 import { errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
 import type { Session } from '../hub/session.js';
+import { Admission } from './admission.js';
+import { Listener } from './listener.js';
+import { defaultMaxConnections } from './open-files.js';
 
 export interface TransportOptions {
   readonly host: string;
@@ -27,6 +30,12 @@ export interface TransportOptions {
   readonly maxBodyBytes: number;
   readonly maxBackpressureBytes: number;
   readonly idleTimeoutSec: number;
+  /** WebSockets at once (0 = no cap; absent = derived from the open-file limit). */
+  readonly maxConnections?: number | undefined;
+  readonly maxConnectionsPerIp?: number;
+  readonly allowedOrigins?: readonly string[];
+  /** Close the listen socket while open files are near the limit (see accept-guard.ts). */
+  readonly fdGuard?: boolean;
 }
 
 export interface TransportDeps {
@@ -48,13 +57,20 @@ export interface Transport {
 
 interface UserData {
   session: Session;
+  /** The peer address, counted against maxConnectionsPerIp until close. */
+  ip: string;
   conn: SocketConnection | null;
 }
 
 type Ws = uWS.WebSocket<UserData>;
 
-/** How far over maxPayloadBytes a frame may be and still get a 1009 close (see the ws behaviour). */
-export const OVERSIZE_GRACE_BYTES = 1024 * 1024;
+/**
+ * How far over maxPayloadBytes a frame may be and still get a 1009 close: uWS buffers a frame whole
+ * before the hub sees it, so this bounds what one socket can make the hub hold inbound
+ * (maxPayloadBytes + grace). Beyond it uWS cuts the socket without a close frame (1006).
+ */
+export const MAX_OVERSIZE_GRACE_BYTES = 64 * 1024;
+export const oversizeGraceBytes = (maxPayloadBytes: number): number => Math.min(maxPayloadBytes, MAX_OVERSIZE_GRACE_BYTES);
 
 class SocketConnection implements Connection {
   closed = false;
@@ -84,14 +100,27 @@ class SocketConnection implements Connection {
 export function createTransport(options: TransportOptions, deps: TransportDeps): Transport {
   const { hub, authenticator, log } = deps;
   const app = uWS.App();
-  let listenSocket: uWS.us_listen_socket | null = null;
   let closing = false;
+  const admission = new Admission({
+    maxConnections: options.maxConnections ?? defaultMaxConnections(),
+    maxConnectionsPerIp: options.maxConnectionsPerIp ?? 0,
+    allowedOrigins: options.allowedOrigins ?? [],
+  });
+  const listener = new Listener<uWS.us_listen_socket>(
+    {
+      bind: (port) => new Promise((resolve) => app.listen(options.host, port, (socket) => resolve(socket || null))),
+      unbind: (socket) => uWS.us_listen_socket_close(socket),
+      portOf: (socket) => uWS.us_socket_local_port(socket as unknown as uWS.us_socket),
+    },
+    { host: options.host, port: options.port, fdGuard: options.fdGuard ?? true },
+    log,
+  );
 
   app.ws<UserData>('/websocket', {
     // uWS drops an oversized frame without a close frame (the client sees 1006). Let frames up to
-    // 1 MiB over the limit through so the hub can close with 1009 and a reason; beyond that uWS
+    // the grace over the limit through so the hub can close with 1009 and a reason; beyond that uWS
     // still cuts the socket before buffering it.
-    maxPayloadLength: options.maxPayloadBytes + OVERSIZE_GRACE_BYTES,
+    maxPayloadLength: options.maxPayloadBytes + oversizeGraceBytes(options.maxPayloadBytes),
     maxBackpressure: options.maxBackpressureBytes,
     closeOnBackpressureLimit: true,
     idleTimeout: options.idleTimeoutSec,
@@ -105,8 +134,12 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
       const token = bearerToken(req.getHeader('authorization')) ?? bearerToken(req.getQuery('token'));
       const channelParam = req.getQuery('channel_id');
       const channelId = channelParam === undefined || channelParam === '' ? undefined : channelParam;
+      const ip = remoteIp(res);
 
       if (closing) return respond(res, errorResponse(new HubError('unavailable')));
+      // Refused before any token work, and the TCP connection is closed so its descriptor is freed.
+      const refused = admission.refuse(ip, req.getHeader('origin'));
+      if (refused) return respond(res, errorResponse(refused), true);
       if (channelId !== undefined && channelId.length > MAX_ID_LENGTH) {
         return respond(res, errorResponse(new HubError('invalid_frame', `channel_id must be at most ${MAX_ID_LENGTH} characters`)));
       }
@@ -121,13 +154,14 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
           return respond(res, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
         }
       }
-      const data: UserData = { session: hub.newSession(identity, channelId), conn: null };
+      const data: UserData = { session: hub.newSession(identity, channelId), ip, conn: null };
       res.upgrade(data, key, protocol, extensions, context);
     },
 
     open: (ws) => {
       const data = ws.getUserData();
       data.conn = new SocketConnection(ws);
+      admission.opened(data.ip);
       hub.open(data.session, data.conn);
     },
 
@@ -143,12 +177,15 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     close: (ws, code) => {
       const data = ws.getUserData();
       if (data.conn) data.conn.closed = true;
+      admission.closed(data.ip);
       hub.close(data.session);
       log.debug('socket closed', { client_id: data.session.clientId, code });
     },
   });
 
-  app.get('/healthz', (res) => respond(res, { status: 200, body: deps.health() }));
+  app.get('/healthz', (res) =>
+    respond(res, { status: 200, body: { ...deps.health(), max_connections: admission.options.maxConnections, accepting: listener.accepting } }),
+  );
 
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
     const hasParam = pattern.includes(':');
@@ -161,6 +198,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
         query: req.getQuery() ?? '',
         authorization: req.getHeader('authorization'),
         contentType: req.getHeader('content-type'),
+        ip: remoteIp(res),
         body: EMPTY_BODY,
         log: reqLog,
       };
@@ -203,19 +241,11 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 
   return {
     publisher: { publish: (topic, frame) => void app.publish(topic, frame) },
-    listen: () =>
-      new Promise<number>((resolve, reject) => {
-        app.listen(options.host, options.port, (socket) => {
-          if (!socket) return reject(new Error(`could not listen on ${options.host}:${options.port} (address in use or not available)`));
-          listenSocket = socket;
-          resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
-        });
-      }),
+    listen: () => listener.listen(),
     close: () => {
       if (closing) return;
       closing = true;
-      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-      listenSocket = null;
+      listener.close();
       hub.closeAll('server shutting down');
       app.close();
     },
@@ -223,6 +253,11 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/** The TCP peer's address as text; read inside the uWS callback (the response is valid only then). */
+function remoteIp(res: uWS.HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+}
 const statusLines = new Map<number, string>();
 
 function tooLarge(limit: number): RestResponse {

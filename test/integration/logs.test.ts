@@ -33,7 +33,9 @@ async function hubWithLog(extra: { store?: Store } = {}) {
   const lines: Line[] = [];
   const clock = new ManualClock();
   const log = createLogger('debug', 'json', (line) => lines.push(JSON.parse(line) as Line));
-  const hub = await startHub({ maxBodyBytes: 2048 }, { walkers, log, clock, ...extra });
+  // The abuse limits (frame rate, login throttle) are off here: these tests flood on purpose to
+  // measure the log, and limits.test.ts covers the limits themselves.
+  const hub = await startHub({ maxBodyBytes: 2048, frameRate: 0, authRatePerIp: 0, authRatePerAccount: 0 }, { walkers, log, clock, ...extra });
   return { hub, lines, clock, about: (msg: string) => lines.filter((l) => l.msg === msg) };
 }
 

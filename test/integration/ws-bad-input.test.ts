@@ -2,10 +2,11 @@
  * Bad input over WebSocket: each gets the right error frame, the socket stays usable, and other
  * clients are unaffected. Oversized frames close with 1009; a slow reader is cut off alone.
  */
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunningHub } from '../../src/node.js';
-import { OVERSIZE_GRACE_BYTES } from '../../src/transport/uws.js';
+import { MAX_OVERSIZE_GRACE_BYTES, oversizeGraceBytes } from '../../src/transport/uws.js';
 import { closeClients, connect, signToken, startHub, stopAll, type Frame, type TestClient } from '../helpers.js';
 
 afterEach(closeClients);
@@ -155,16 +156,23 @@ describe('oversized frames', () => {
     await expectStillWorking(sender, other);
   });
 
-  // uWS buffers a frame whole before the hub sees it, so the hub accepts frames up to
-  // OVERSIZE_GRACE_BYTES over the limit only to close them with 1009; anything larger is cut by uWS
-  // before it is buffered (no close frame: 1006), which keeps per-socket memory bounded.
-  it('a frame at the grace bound (limit + 1 MiB) still closes with 1009', async () => {
+  // uWS buffers a frame whole before the hub sees it, so the hub accepts frames up to the grace
+  // (min(maxPayloadBytes, 64 KiB)) over the limit only to close them with 1009; anything larger is
+  // cut by uWS before it is buffered (no close frame: 1006), which keeps per-socket memory bounded.
+  it('the documented grace is min(maxPayloadBytes, 64 KiB)', () => {
+    expect(MAX_OVERSIZE_GRACE_BYTES).toBe(64 * 1024);
+    expect(oversizeGraceBytes(4096)).toBe(4096);
+    expect(oversizeGraceBytes(64 * 1024)).toBe(64 * 1024);
+    expect(oversizeGraceBytes(16 * 1024 * 1024)).toBe(64 * 1024);
+  });
+
+  it('a frame at the grace bound (limit + min(limit, 64 KiB)) still closes with 1009', async () => {
     const hub = await startHub({ maxPayloadBytes: 4096 });
     const big = await connect(hub);
     const other = await connect(hub);
     const { token } = await signToken();
     const sender = await connect(hub, { token });
-    big.send(pingOfSize(4096 + OVERSIZE_GRACE_BYTES));
+    big.send(pingOfSize(4096 + 4096));
     expect(await big.closed).toEqual({ code: 1009, reason: 'frame exceeds 4096 bytes' });
     await expectStillWorking(sender, other);
   });
@@ -175,7 +183,7 @@ describe('oversized frames', () => {
     const other = await connect(hub);
     const { token } = await signToken();
     const sender = await connect(hub, { token });
-    big.send(pingOfSize(4096 + OVERSIZE_GRACE_BYTES + 1));
+    big.send(pingOfSize(4096 + 4096 + 1));
     expect(await big.closed).toEqual({ code: 1006, reason: '' });
     await expectStillWorking(sender, other);
     expect(hub.hub.counts().clients).toBe(2);
@@ -210,7 +218,8 @@ describe('bursts', () => {
 
 describe('slow reader', () => {
   it('a paused reader over maxBackpressureBytes is disconnected; a healthy subscriber gets every frame in order', async () => {
-    const hub = await startHub({ maxBackpressureBytes: 65536 });
+    const maxBackpressureBytes = 1024 * 1024;
+    const hub = await startHub({ maxBackpressureBytes, maxPayloadBytes: 1024 * 1024 });
     const reader = await connect(hub, { query: '?channel_id=firehose' });
     const healthy = await connect(hub, { query: '?channel_id=firehose' });
     const { token } = await signToken();
@@ -219,26 +228,37 @@ describe('slow reader', () => {
     const socket = (reader.ws as unknown as { _socket: Socket })._socket;
     socket.pause();
 
-    // Loopback kernel buffers absorb ~4 MiB before uWS itself holds anything back (504 frames of
-    // 8 KiB were needed when measured), so 32 KiB frames keep this within a few hundred frames.
-    const chunk = 'y'.repeat(32 * 1024);
-    let sent = 0;
+    // Unread bytes can sit in the kernel only up to the reader's receive buffer plus the hub's send
+    // buffer (at most tcp_rmem max + tcp_wmem max); past that uWS holds them, and past
+    // maxBackpressureBytes it cuts the reader. So this many bytes always cut it, whatever the kernel
+    // autotunes: a fixed frame count, not a loop that watches for the close. Each frame is awaited
+    // at the healthy subscriber before the next is sent, so it is never more than one frame (half
+    // of maxBackpressureBytes) behind.
+    const kernelBytes = sysctlMax('/proc/sys/net/ipv4/tcp_rmem') + sysctlMax('/proc/sys/net/ipv4/tcp_wmem');
+    const chunk = 'y'.repeat(maxBackpressureBytes / 2);
+    const frames = Math.ceil((kernelBytes + maxBackpressureBytes) / chunk.length) + 2;
+    expect(frames).toBeLessThan(200);
     try {
-      for (; sent < 400 && hub.hub.counts().clients === 3; sent++) {
-        const uid = `slow-${sent}`;
-        sender.send({ type: 'channel', channel_ids: ['firehose'], data: { n: sent, chunk }, uid });
-        expect(await sender.next((f) => f.uid === uid)).toEqual({ type: 'ack', uid });
+      for (let n = 0; n < frames; n++) {
+        sender.send({ type: 'channel', channel_ids: ['firehose'], data: { n, chunk } });
+        expect(await healthy.next()).toEqual({ n, chunk });
       }
+      expect(hub.hub.registry.get(reader.info.client_id)).toBeUndefined();
+      expect(hub.hub.counts()).toEqual({ clients: 2, channels: 2, users: 2 });
     } finally {
       socket.resume();
     }
-    expect(hub.hub.registry.get(reader.info.client_id)).toBeUndefined();
-    await reader.closed;
-    expect(hub.hub.counts()).toEqual({ clients: 2, channels: 2, users: 2 });
+    expect((await reader.closed).code).toBe(1006);
 
-    for (let n = 0; n < sent; n++) expect(await healthy.next()).toEqual({ n, chunk });
     await healthy.sync();
     expect(healthy.pending()).toEqual([]);
     expect(await sender.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
   });
 });
+
+/** The largest value of a `min default max` sysctl such as tcp_rmem, bytes. */
+function sysctlMax(path: string): number {
+  const max = Number(readFileSync(path, 'utf8').trim().split(/\s+/)[2]);
+  expect(max).toBeGreaterThan(0);
+  return max;
+}
