@@ -71,6 +71,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         self: (out) => send(session, out),
         signal: session.gone.signal,
       });
+      // `run` never throws or rejects, so the count is always released; it is released before
+      // sending, so even a failing send cannot keep it held.
       void whenReady(outcome, (done) => {
         session.inflight--;
         // Failures are always reported; a success only when the caller asked for a response.

@@ -1,7 +1,7 @@
 /**
  * The walker module contract: `export default defineWalker({ name?, input, auth?, methods?, run })`.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HubError, type Issue } from '../errors.js';
 import type { JwtClaims } from '../auth/jwt.js';
 import type { Logger } from '../log.js';
@@ -48,10 +48,15 @@ export interface WalkerContext {
 /** Any schema with zod's parsing API. */
 export type InputSchema = z.ZodType<unknown, unknown>;
 
-export interface WalkerSpec<S extends InputSchema> {
+/** The input of a walker that declares no `input`: any JSON object, keys kept as sent. */
+export const anyObjectInput = z.looseObject({});
+export type AnyObjectInput = typeof anyObjectInput;
+
+export interface WalkerSpec<S extends InputSchema = AnyObjectInput> {
   /** Defaults to the module's file name without extension. */
   name?: string;
-  input: S;
+  /** Omitted: any JSON object is accepted (an array or a scalar body is a 422). */
+  input?: S;
   /** Require an authenticated caller (default true, as in jac-cloud). */
   auth?: boolean;
   /** Where the walker may be triggered (default `['post']`, as jac-cloud's `__specs__`). */
@@ -67,7 +72,7 @@ export interface WalkerDefinition<S extends InputSchema = InputSchema> extends W
   readonly [brand]: true;
 }
 
-export function defineWalker<S extends InputSchema>(spec: WalkerSpec<S>): WalkerDefinition<S> {
+export function defineWalker<S extends InputSchema = AnyObjectInput>(spec: WalkerSpec<S>): WalkerDefinition<S> {
   return Object.freeze({ ...spec, [brand]: true as const });
 }
 
