@@ -8,6 +8,8 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { scopedData, type WalkerData } from './data.js';
 import { encodeJson } from './encode.js';
+import { guardedSignal } from './signal.js';
+import { describeThrown } from './thrown.js';
 import type { WalkerContext, WalkerMethod, WalkerUser } from './define.js';
 
 export interface CallerInfo {
@@ -78,6 +80,7 @@ export class CallContext implements WalkerContext {
   get signal(): AbortSignal {
     if (this.controller === null) {
       this.controller = new AbortController();
+      guardedSignal(this.controller.signal, (err) => this.services.log.error('walker abort listener threw', { error: describeThrown(err) }));
       if (this.abortReason !== null) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;

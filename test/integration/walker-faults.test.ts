@@ -4,7 +4,7 @@
  * while a bystander socket on the same hub keeps receiving and later calls keep working.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defineWalker, z } from '../../src/index.js';
+import { defineWalker, walkerError, z } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
 import type { RunningHub } from '../../src/node.js';
 import { closeClients, connect, post, startHub, stopAll, walkersFrom, wsUrl, TestClient, type Frame } from '../helpers.js';
@@ -50,6 +50,11 @@ const walkers = walkersFrom({
   throws_string: defineWalker({ ...open, input: z.object({}), run: () => { throw 'plain string'; } }),
   throws_null: defineWalker({ ...open, input: z.object({}), run: () => { throw null; } }),
   throws_null_proto: defineWalker({ ...open, input: z.object({}), run: () => { throw Object.create(null); } }),
+  malformed_walker_error: defineWalker({
+    ...open,
+    input: z.object({}),
+    run: () => { throw walkerError(400, 'bad', [{ path: 'n', message: 10n as unknown as string }]); },
+  }),
   rejects_null_proto: defineWalker({ ...open, input: z.object({}), run: async () => { await Promise.resolve(); throw Object.create(null); } }),
   refine_rejects: defineWalker({
     ...open,
@@ -62,7 +67,16 @@ const walkers = walkersFrom({
     run: () => 'unreachable',
   }),
   refine_hangs: defineWalker({ ...open, input: z.object({ name: z.string().refine(() => never) }), run: () => 'unreachable' }),
-  run_hangs: defineWalker({ ...open, input: z.object({}), run: () => never }),
+  // Its abort listeners throw when the timeout aborts ctx.signal: Node would report those as uncaught.
+  run_hangs: defineWalker({
+    ...open,
+    input: z.object({}),
+    run(ctx) {
+      ctx.signal.addEventListener('abort', () => { throw new Error('abort listener threw'); });
+      ctx.signal.onabort = async () => { throw new Error('async onabort rejected'); };
+      return never;
+    },
+  }),
   bad_self: defineWalker({ ...open, input: z.object({}), run: (ctx) => [caught(() => ctx.self(10n)), caught(() => ctx.self(undefined))] }),
   bad_notify: defineWalker({
     ...open,
@@ -157,6 +171,7 @@ describe.each(transports)('over %s', (via) => {
     ['null', 'throws_null', /non-Error thrown: null/],
     ['Object.create(null) (String() of it throws)', 'throws_null_proto', /non-Error thrown: \[Object: null prototype\] \{\}/],
     ['Object.create(null) as an async rejection', 'rejects_null_proto', /non-Error thrown: \[Object: null prototype\] \{\}/],
+    ['a walkerError whose issues hold a BigInt', 'malformed_walker_error', /walker threw a malformed HubError/],
   ])('throwing %s → 500 internal with an error_id', async (_what, walker, logged) => {
     expectInternal(await call(via, walker), logged);
     await expectHubUnharmed(via);
@@ -179,14 +194,18 @@ describe.each(transports)('over %s', (via) => {
     await expectHubUnharmed(via);
   });
 
-  it.each([
-    ['a walker', 'run_hangs'],
-    ['an async refinement', 'refine_hangs'],
-  ])('%s that never settles → 504 walker_timeout after walkerTimeoutMs', async (_what, walker) => {
-    expect(await call(via, walker, { name: 'x' })).toEqual({
-      status: 504,
-      body: { status: 504, error: { code: 'walker_timeout', message: `Walker did not finish within ${TIMEOUT_MS} ms` } },
-    });
+  const timedOut = { status: 504, body: { status: 504, error: { code: 'walker_timeout', message: `Walker did not finish within ${TIMEOUT_MS} ms` } } };
+
+  it('a walker that never settles → 504 walker_timeout; its throwing abort listeners are logged, not fatal', async () => {
+    logLines.length = 0;
+    expect(await call(via, 'run_hangs')).toEqual(timedOut);
+    const logged = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'walker abort listener threw');
+    expect(logged.map((l) => String(l['error']).split('\n')[0]).sort()).toEqual(['Error: abort listener threw', 'Error: async onabort rejected']);
+    await expectHubUnharmed(via);
+  });
+
+  it('an async refinement that never settles → 504 walker_timeout (the timeout covers parsing)', async () => {
+    expect(await call(via, 'refine_hangs', { name: 'x' })).toEqual(timedOut);
     await expectHubUnharmed(via);
   });
 
