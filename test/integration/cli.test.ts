@@ -1,10 +1,11 @@
 /** The `walker-hub` command as `npm start` runs it: a real child process. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -19,7 +20,10 @@ afterEach(async () => {
     }
   }
   children.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 });
+const tempDirs = new Set<string>();
 
 function run(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WALKER_HUB_ANNOUNCE: '1', ...env } });
@@ -84,6 +88,38 @@ describe('walker-hub command', () => {
     const result = await exited;
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('esm.ts: failed to import: walker modules are ES modules: add {"type": "module"}');
+  });
+
+  it.each([
+    ['a folder outside the project (.mts walkers, no package.json)', {}, 'outside.mts'],
+    ['a folder with its own package.json', { 'package.json': '{"name":"my-walkers","type":"module"}\n' }, 'own_package.ts'],
+  ])("walkers in %s import 'walker-hub' as the running hub's own src/index.ts", async (_kind, extraFiles: Record<string, string>, file) => {
+    const dir = mkdtempSync(join(tmpdir(), 'walkers-'));
+    tempDirs.add(dir);
+    for (const [name, text] of Object.entries(extraFiles)) writeFileSync(join(dir, name), text);
+    writeFileSync(
+      join(dir, file),
+      [
+        "import { defineWalker, z } from 'walker-hub';",
+        'export default defineWalker({',
+        "  name: 'hello',",
+        '  input: z.object({ name: z.string().min(1) }),',
+        '  auth: false,',
+        "  run: (_ctx, { name }) => ({ hello: name, hub: import.meta.resolve('walker-hub') }),",
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const { child } = run(['--port', '0', '--host', '127.0.0.1', '--walkers', dir, '--data-dir', join(dir, 'data')]);
+    const port = await announcedPort(child);
+    const call = async (body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${port}/walker/hello`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    // The same module URL means the same module instance: one defineWalker, one zod.
+    const hub = pathToFileURL(resolve(import.meta.dirname, '../../src/index.ts')).href;
+    expect(await call({ name: 'ada' })).toEqual({ status: 200, body: { status: 200, reports: [{ hello: 'ada', hub }] } });
+    expect(await call({ name: '' })).toMatchObject({ status: 422, body: { error: { code: 'invalid_input', issues: [{ path: 'name' }] } } });
   });
 
   it('prints help', async () => {
