@@ -33,13 +33,17 @@ export interface WalkerContext {
   /** Aborted when the walker times out or its WebSocket closes. */
   readonly signal: AbortSignal;
   readonly log: Logger;
-  /** Each sends `data` (encoded once) to every connection of the listed users / channels / clients. */
+  /**
+   * Each sends `data` (encoded once) to every connection of the listed users / channels / clients.
+   * Like `self` and `report`, throws a TypeError at the call, sending nothing, when `data` cannot be
+   * encoded as JSON (a BigInt, a cycle, too deep, a throwing `toJSON`, `undefined`).
+   */
   notifyUsers(rootIds: readonly string[], data: unknown): void;
   notifyChannels(channelIds: readonly string[], data: unknown): void;
   notifyClients(clientIds: readonly string[], data: unknown): void;
   /** Sends `data` to the calling socket; a no-op over REST, as in jac-cloud. */
   self(data: unknown): void;
-  /** Appends a value to the reports returned to the caller. */
+  /** Appends a value to the reports returned to the caller, encoded now (later changes to it are not seen). */
   report(value: unknown): void;
   /** Persistent key-value data of the caller's root (authenticated callers only). */
   readonly data: WalkerData;

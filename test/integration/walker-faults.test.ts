@@ -42,6 +42,7 @@ const never = new Promise<never>(() => {});
 const open = { auth: false, methods: both };
 const walkers = walkersFrom({
   ok: defineWalker({ ...open, input: z.object({}), run: () => 'ok' }),
+  no_input: defineWalker({ ...open, run: (_ctx, input) => input }),
   bigint_result: defineWalker({ ...open, input: z.object({}), run: () => ({ n: 10n }) }),
   bigint_result_async: defineWalker({ ...open, input: z.object({}), run: async () => ({ n: 10n }) }),
   circular_result: defineWalker({ ...open, input: z.object({}), run: () => circular() }),
@@ -261,5 +262,18 @@ describe('the in-flight count (maxInflightWalkers: 1)', () => {
     const c = await connect(hub);
     expect(await c.request({ type: 'walker', walker, context: { name: 'x' }, response: true })).toMatchObject({ status });
     expect(await c.request({ type: 'walker', walker: 'ok', context: {}, response: true })).toMatchObject({ status: 200, reports: ['ok'] });
+  });
+});
+
+describe('a walker without input', () => {
+  it.each(transports)('accepts any JSON object over %s, keys kept', async (via) => {
+    const input = { anything: [1, { deep: null }], more: 'yes' };
+    expect(await call(via, 'no_input', input)).toEqual({ status: 200, body: { status: 200, reports: [input] } });
+  });
+
+  it('refuses a REST body that is not an object (422)', async () => {
+    const res = await post(hub, '/walker/no_input', [1, 2]);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ error: { code: 'invalid_input' } });
   });
 });
