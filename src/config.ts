@@ -116,6 +116,12 @@ const fields = {
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(false),
     help: 'print {"listening","port"} as JSON on stdout once listening (for scripts)',
   },
+  logLimit: {
+    flag: 'log-limit',
+    env: 'WALKER_HUB_LOG_LIMIT',
+    schema: int(0, 1_000_000).default(20),
+    help: 'lines per message and 10 s that client-triggered warnings/errors may write, then one summary (0 = no limit)',
+  },
   logFormat: {
     flag: 'log-format',
     env: 'WALKER_HUB_LOG_FORMAT',

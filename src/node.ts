@@ -46,8 +46,7 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-/** Lines per message and window that client-triggered warnings and errors may write (see log-limiter.ts). */
-export const LOG_LINES_PER_INTERVAL = 20;
+/** The window of `config.logLimit` (lines per message that client-triggered warnings and errors may write). */
 export const LOG_INTERVAL_MS = 10_000;
 
 export async function createHub(options: CreateHubOptions): Promise<RunningHub> {
@@ -56,8 +55,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const clock = options.clock ?? systemClock;
   // What clients can make the hub log (walker errors, bad requests, failed routes) goes through
   // this limiter, so one client cannot flood the log; start-up and sync lines use `log` directly.
-  const logLimiter = new LogLimiter({ lines: LOG_LINES_PER_INTERVAL, intervalMs: LOG_INTERVAL_MS, clock });
-  const clientLog = logLimiter.wrap(log);
+  const logLimiter = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS, clock }) : null;
+  const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
   const store = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
   const ownsStore = options.store === undefined;
@@ -113,7 +112,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     transport.close();
     authenticator.close();
     revocations.stop();
-    logLimiter.close();
+    logLimiter?.close();
     await broker.close();
     if (ownsStore) await store.close();
   };

@@ -72,8 +72,12 @@ function withUid<T extends object>(frame: T, uid: string | undefined): T & { uid
 
 export const encode = {
   connection: (data: ConnectionInfo, uid?: string) => JSON.stringify(withUid({ type: 'connection', data }, uid)),
-  walkerOk: (walker: string, reports: unknown[], uid?: string) =>
-    JSON.stringify(withUid({ type: 'walker', walker, status: 200, reports }, uid)),
+  /**
+   * `reports` is the reports array as JSON text, already encoded where the walker produced it, so
+   * nothing a walker returned is stringified here (it could throw outside the runner's boundary).
+   */
+  walkerOk: (walker: string, reports: string, uid?: string) =>
+    `{"type":"walker","walker":${JSON.stringify(walker)},"status":200,"reports":${reports}${uid === undefined ? '' : `,"uid":${JSON.stringify(uid)}`}}`,
   walkerError: (walker: string, status: number, error: WireError, uid?: string) =>
     JSON.stringify(withUid({ type: 'walker', walker, status, error }, uid)),
   error: (error: WireError, uid?: string) => JSON.stringify(withUid({ type: 'error', error }, uid)),

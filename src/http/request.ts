@@ -21,9 +21,14 @@ export interface RestRequest {
   readonly log?: Logger;
 }
 
+/** A body that is already JSON text (walker reports are encoded where the walker produced them). */
+export class EncodedBody {
+  constructor(readonly json: string) {}
+}
+
 export interface RestResponse {
   readonly status: number;
-  readonly body: { status: number; reports: unknown[] } | { status: number; error: ErrorBody } | Record<string, unknown>;
+  readonly body: EncodedBody | { status: number; error: ErrorBody } | Record<string, unknown>;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

@@ -4,7 +4,7 @@ import { bearerToken, publicIdentity, type Identity } from '../auth/identity.js'
 import { HubError } from '../errors.js';
 import { whenReady, type MaybePromise } from '../maybe.js';
 import type { WalkerRunner } from '../walkers/runner.js';
-import { errorResponse, parseJsonBody, type RestRequest, type RestResponse } from './request.js';
+import { EncodedBody, errorResponse, parseJsonBody, type RestRequest, type RestResponse } from './request.js';
 
 export function createWalkerRoute(runner: WalkerRunner, authenticator: Authenticator) {
   return (req: RestRequest): MaybePromise<RestResponse> => {
@@ -23,6 +23,6 @@ export function createWalkerRoute(runner: WalkerRunner, authenticator: Authentic
     const body = parseJsonBody(req);
     if (!body.ok) return errorResponse(body.error);
     const outcome = runner.run(walker, { via: 'post', input: body.value, identity, clientId: null, channelId: null, node: null, log: req.log });
-    return whenReady(outcome, (done): RestResponse => (done.ok ? { status: 200, body: { status: 200, reports: done.reports } } : errorResponse(done.error)));
+    return whenReady(outcome, (done): RestResponse => (done.ok ? { status: 200, body: new EncodedBody(`{"status":200,"reports":${done.reports}}`) } : errorResponse(done.error)));
   };
 }

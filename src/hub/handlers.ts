@@ -72,6 +72,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         signal: session.gone.signal,
         log: session.log,
       });
+      // `run` never throws or rejects, so the count is always released; it is released before
+      // sending, so even a failing send cannot keep it held.
       void whenReady(outcome, (done) => {
         session.inflight--;
         // Failures are always reported; a success only when the caller asked for a response.

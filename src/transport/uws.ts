@@ -17,7 +17,7 @@ import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { MaybePromise } from '../maybe.js';
 import { MAX_ID_LENGTH } from '../protocol.js';
-import { errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
+import { EncodedBody, errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
 import type { Session } from '../hub/session.js';
 import { Admission } from './admission.js';
 import { Listener } from './listener.js';
@@ -279,7 +279,7 @@ function respond(res: uWS.HttpResponse, response: RestResponse, closeConnection 
   res.writeHeader('Content-Type', 'application/json');
   res.writeHeader('X-Request-Id', requestId);
   if (response.headers) for (const name in response.headers) res.writeHeader(name, response.headers[name] as string);
-  res.end(JSON.stringify(response.body), closeConnection);
+  res.end(response.body instanceof EncodedBody ? response.body.json : JSON.stringify(response.body), closeConnection);
 }
 
 /** Collects a body up to `limit` bytes; calls back with null as soon as it is exceeded. */

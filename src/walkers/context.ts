@@ -5,9 +5,11 @@
 import { isAuthenticated, type Identity } from '../auth/identity.js';
 import type { Broker, TargetKind } from '../broker/broker.js';
 import type { Logger } from '../log.js';
-import { encode } from '../protocol.js';
 import type { Store } from '../store/store.js';
 import { scopedData, type WalkerData } from './data.js';
+import { encodeJson } from './encode.js';
+import { guardedSignal } from './signal.js';
+import { describeThrown } from './thrown.js';
 import type { WalkerContext, WalkerMethod, WalkerUser } from './define.js';
 
 export interface CallerInfo {
@@ -29,7 +31,8 @@ export interface ContextServices {
 }
 
 export class CallContext implements WalkerContext {
-  readonly reports: unknown[] = [];
+  /** Each report as JSON text, encoded when reported (so a later mutation does not change it). */
+  readonly reports: string[] = [];
   private controller: AbortController | null = null;
   private abortReason: Error | null = null;
   private userView: WalkerUser | null | undefined = undefined;
@@ -79,6 +82,7 @@ export class CallContext implements WalkerContext {
   get signal(): AbortSignal {
     if (this.controller === null) {
       this.controller = new AbortController();
+      guardedSignal(this.controller.signal, (err) => this.services.log.error('walker abort listener threw', { error: describeThrown(err) }));
       if (this.abortReason !== null) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;
@@ -99,18 +103,24 @@ export class CallContext implements WalkerContext {
   notifyClients(clientIds: readonly string[], data: unknown): void {
     this.notify('clients', clientIds, data);
   }
+  // Encoded even over REST, where `self` goes nowhere, so a bad payload fails the same way on both.
   self(data: unknown): void {
-    this.caller.self?.(encode.payload(data));
+    const frame = encodeJson('ctx.self', data);
+    this.caller.self?.(frame);
   }
   report(value: unknown): void {
-    this.reports.push(value);
+    this.reports.push(encodeJson('ctx.report', value));
   }
 
   private notify(kind: TargetKind, ids: readonly string[], data: unknown): void {
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
-      throw new TypeError(`notify ${kind}: ids must be an array of strings`);
+      throw new TypeError(`ctx.${notifyMethod[kind]}: ids must be an array of strings`);
     }
+    // Encoded before the empty-list check, so a bad payload fails whatever the ids are.
+    const frame = encodeJson(`ctx.${notifyMethod[kind]}`, data);
     if (ids.length === 0) return;
-    this.services.broker.publish({ kind, ids: [...ids], frame: encode.payload(data) });
+    this.services.broker.publish({ kind, ids: [...ids], frame });
   }
 }
+
+const notifyMethod: Record<TargetKind, string> = { users: 'notifyUsers', channels: 'notifyChannels', clients: 'notifyClients' };

@@ -1,7 +1,7 @@
 /**
  * The walker module contract: `export default defineWalker({ name?, input, auth?, methods?, run })`.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HubError, type Issue } from '../errors.js';
 import type { JwtClaims } from '../auth/jwt.js';
 import type { Logger } from '../log.js';
@@ -33,13 +33,17 @@ export interface WalkerContext {
   /** Aborted when the walker times out or its WebSocket closes. */
   readonly signal: AbortSignal;
   readonly log: Logger;
-  /** Each sends `data` (encoded once) to every connection of the listed users / channels / clients. */
+  /**
+   * Each sends `data` (encoded once) to every connection of the listed users / channels / clients.
+   * Like `self` and `report`, throws a TypeError at the call, sending nothing, when `data` cannot be
+   * encoded as JSON (a BigInt, a cycle, too deep, a throwing `toJSON`, `undefined`).
+   */
   notifyUsers(rootIds: readonly string[], data: unknown): void;
   notifyChannels(channelIds: readonly string[], data: unknown): void;
   notifyClients(clientIds: readonly string[], data: unknown): void;
   /** Sends `data` to the calling socket; a no-op over REST, as in jac-cloud. */
   self(data: unknown): void;
-  /** Appends a value to the reports returned to the caller. */
+  /** Appends a value to the reports returned to the caller, encoded now (later changes to it are not seen). */
   report(value: unknown): void;
   /** Persistent key-value data of the caller's root (authenticated callers only). */
   readonly data: WalkerData;
@@ -48,10 +52,15 @@ export interface WalkerContext {
 /** Any schema with zod's parsing API. */
 export type InputSchema = z.ZodType<unknown, unknown>;
 
-export interface WalkerSpec<S extends InputSchema> {
+/** The input of a walker that declares no `input`: any JSON object, keys kept as sent. */
+export const anyObjectInput = z.looseObject({});
+export type AnyObjectInput = typeof anyObjectInput;
+
+export interface WalkerSpec<S extends InputSchema = AnyObjectInput> {
   /** Defaults to the module's file name without extension. */
   name?: string;
-  input: S;
+  /** Omitted: any JSON object is accepted (an array or a scalar body is a 422). */
+  input?: S;
   /** Require an authenticated caller (default true, as in jac-cloud). */
   auth?: boolean;
   /** Where the walker may be triggered (default `['post']`, as jac-cloud's `__specs__`). */
@@ -67,7 +76,7 @@ export interface WalkerDefinition<S extends InputSchema = InputSchema> extends W
   readonly [brand]: true;
 }
 
-export function defineWalker<S extends InputSchema>(spec: WalkerSpec<S>): WalkerDefinition<S> {
+export function defineWalker<S extends InputSchema = AnyObjectInput>(spec: WalkerSpec<S>): WalkerDefinition<S> {
   return Object.freeze({ ...spec, [brand]: true as const });
 }
 

@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isWalkerDefinition, walkerMethods, type InputSchema, type WalkerDefinition, type WalkerMethod } from './define.js';
+import { anyObjectInput, isWalkerDefinition, walkerMethods, type InputSchema, type WalkerDefinition, type WalkerMethod } from './define.js';
 
 export interface LoadedWalker {
   readonly name: string;
@@ -39,8 +39,9 @@ export function checkWalker(file: string, exported: unknown): { walker?: LoadedW
   const problems: string[] = [];
   const name = exported.name ?? basename(file, extname(file));
   if (!NAME.test(name)) problems.push(`${where}: walker name "${name}" must match ${NAME} (it becomes a URL path)`);
-  const input = exported.input as unknown;
-  if (typeof input !== 'object' || input === null || typeof (input as { safeParseAsync?: unknown }).safeParseAsync !== 'function') {
+  const input = (exported.input ?? anyObjectInput) as unknown;
+  // The runner parses through `_zod.run` (see parse-input.ts), so that is what is checked for.
+  if (typeof input !== 'object' || input === null || typeof (input as { _zod?: { run?: unknown } })._zod?.run !== 'function') {
     problems.push(`${where}: input must be a zod schema`);
   }
   if (typeof exported.run !== 'function') problems.push(`${where}: run must be a function`);
@@ -55,7 +56,7 @@ export function checkWalker(file: string, exported: unknown): { walker?: LoadedW
     walker: Object.freeze({
       name,
       file,
-      input: exported.input,
+      input: exported.input ?? anyObjectInput,
       auth: exported.auth ?? true,
       methods: new Set(methods),
       description: exported.description,

@@ -2,17 +2,24 @@
  * Runs walkers: one path for WebSocket `walker` frames and `POST /walker/:name`, with one
  * validation step and one error mapping. `run` never throws or rejects: it returns an outcome,
  * synchronously when the schema and the walker are synchronous.
+ *
+ * The error boundary: everything a walker can do that may throw (its schema's refinements and
+ * transforms, `run` itself, reading `.then` of what it returned, encoding its result) happens
+ * inside a try/catch or a promise chain that ends in a rejection handler, and every thrown value,
+ * however odd, becomes a HubError through `mapError`, which cannot throw either.
  */
 import { nanoid } from 'nanoid';
 import { isAuthenticated } from '../auth/identity.js';
 import type { Broker } from '../broker/broker.js';
-import { HubError, toIssues } from '../errors.js';
+import { errorCatalogue, HubError, type ErrorCode, type Issue } from '../errors.js';
 import type { Logger } from '../log.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import { isThenable, type MaybePromise } from '../maybe.js';
 import { CallContext, type CallerInfo, type ContextServices } from './context.js';
-import type { InputSchema } from './define.js';
+import { encodeJson, joinEncoded } from './encode.js';
 import type { LoadedWalker } from './loader.js';
+import { parseInput, type ParsedInput } from './parse-input.js';
+import { describeThrown } from './thrown.js';
 
 export interface WalkerCall extends CallerInfo {
   readonly input: unknown;
@@ -20,7 +27,8 @@ export interface WalkerCall extends CallerInfo {
   readonly signal?: AbortSignal;
 }
 
-export type WalkerOutcome = { ok: true; reports: unknown[] } | { ok: false; error: HubError };
+/** `reports` is the JSON text of the reports array, encoded value by value as the walker produced them. */
+export type WalkerOutcome = { ok: true; reports: string } | { ok: false; error: HubError };
 
 export interface RunnerOptions {
   readonly walkerTimeoutMs: number;
@@ -45,7 +53,8 @@ export class WalkerRunner implements ContextServices {
 
   /**
    * Checks method, auth and input, then runs the walker. Synchronous walkers with synchronous
-   * schemas complete without a timer or an extra promise hop; async ones race `walkerTimeoutMs`.
+   * schemas complete without a timer or an extra promise hop; anything async (the schema or the
+   * walker) races `walkerTimeoutMs`, counted from the start of the async part.
    */
   run(walker: LoadedWalker, call: WalkerCall): MaybePromise<WalkerOutcome> {
     if (!walker.methods.has(call.via)) {
@@ -53,56 +62,68 @@ export class WalkerRunner implements ContextServices {
       return fail(new HubError('method_not_allowed', `Walker ${walker.name} is not open to ${how}`));
     }
     if (walker.auth && !isAuthenticated(call.identity)) return fail(new HubError('unauthorized'));
-    let parsed: ReturnType<InputSchema['safeParse']>;
-    try {
-      parsed = walker.input.safeParse(call.input);
-    } catch (err) {
-      // A schema with async refinements or transforms cannot parse synchronously.
-      if (!isAsyncParseError(err)) return fail(this.mapError(walker.name, err, call.log));
-      return walker.input.safeParseAsync(call.input).then((p) => (p.success ? this.execute(walker, call, p.data) : invalid(p.error.issues)));
-    }
-    return parsed.success ? this.execute(walker, call, parsed.data) : invalid(parsed.error.issues);
-  }
-
-  private execute(walker: LoadedWalker, call: WalkerCall, input: unknown): MaybePromise<WalkerOutcome> {
     const ctx = new CallContext(this, call);
-    let returned: unknown;
+    let outcome: MaybePromise<WalkerOutcome>;
     try {
-      returned = walker.run(ctx, input);
+      const parsed = parseInput(walker.input, call.input);
+      outcome = parsed instanceof Promise ? parsed.then((p) => this.afterParse(walker, ctx, p)) : this.afterParse(walker, ctx, parsed);
     } catch (err) {
       return fail(this.mapError(walker.name, err, call.log));
     }
-    if (!isThenable(returned)) return succeed(ctx, returned);
+    return outcome instanceof Promise ? this.guard(walker, call, ctx, outcome) : outcome;
+  }
 
+  /** May throw (a walker's synchronous throw, an unencodable result): callers are inside the boundary. */
+  private afterParse(walker: LoadedWalker, ctx: CallContext, parsed: ParsedInput): MaybePromise<WalkerOutcome> {
+    if (!parsed.ok) return fail(new HubError('invalid_input', undefined, { issues: parsed.issues }));
+    const returned = walker.run(ctx, parsed.data);
+    if (!isThenable(returned)) return succeed(ctx, returned);
+    // Promise.resolve adopts any thenable; a `then` that throws becomes a rejection here.
+    return Promise.resolve(returned).then((value) => succeed(ctx, value));
+  }
+
+  /** The async tail of a call: the timeout, the caller going away, and the last rejection handler. */
+  private guard(walker: LoadedWalker, call: WalkerCall, ctx: CallContext, work: Promise<WalkerOutcome>): Promise<WalkerOutcome> {
     const onCallerGone = () => ctx.abort(new Error('caller disconnected'));
-    call.signal?.addEventListener('abort', onCallerGone, { once: true });
+    if (call.signal?.aborted) onCallerGone();
+    else call.signal?.addEventListener('abort', onCallerGone, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<WalkerOutcome>((resolve) => {
       timer = setTimeout(() => {
-        ctx.abort(new Error('walker timed out'));
         (call.log ?? this.log).warn('walker timed out', { walker: walker.name, timeout_ms: this.options.walkerTimeoutMs });
+        // Resolved before aborting, so the caller's answer does not wait on the walker's abort listeners.
         resolve(fail(new HubError('walker_timeout', `Walker did not finish within ${this.options.walkerTimeoutMs} ms`)));
+        ctx.abort(new Error('walker timed out'));
       }, this.options.walkerTimeoutMs);
     });
-    const execution = Promise.resolve(returned).then(
-      (value) => succeed(ctx, value),
-      (err: unknown) => fail(this.mapError(walker.name, err, call.log)),
-    );
-    return Promise.race([execution, timeout]).finally(() => {
+    const settled = work.then(undefined, (err: unknown) => fail(this.mapError(walker.name, err, call.log)));
+    return Promise.race([settled, timeout]).finally(() => {
       clearTimeout(timer);
       call.signal?.removeEventListener('abort', onCallerGone);
     });
   }
 
-  /** `log` is the caller's (its lines carry the connection's or request's bindings). */
+  /**
+   * Never throws: even reading what was thrown (a Proxy, a getter) is guarded. `log` is the
+   * caller's (its lines carry the connection's or request's bindings).
+   */
   private mapError(name: string, err: unknown, log: Logger = this.log): HubError {
-    if (err instanceof HubError) return err;
-    if (err instanceof StoreUnavailableError) {
-      log.warn('walker could not reach the store', { walker: name, error: err.message });
-      return new HubError('store_unavailable');
+    try {
+      if (err instanceof HubError) return rebuild(err) ?? this.internal(name, new TypeError(`walker threw a malformed HubError (${describeThrown(err)})`), log);
+      if (err instanceof StoreUnavailableError) {
+        log.warn('walker could not reach the store', { walker: name, error: err.message });
+        return new HubError('store_unavailable');
+      }
+    } catch (inner) {
+      return this.internal(name, inner, log);
     }
+    return this.internal(name, err, log);
+  }
+
+  /** A 500 whose id is quoted to the caller and logged beside the stack (which the caller never sees). */
+  private internal(name: string, err: unknown, log: Logger): HubError {
     const errorId = nanoid(12);
-    log.error('walker threw', { walker: name, error_id: errorId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    log.error('walker threw', { walker: name, error_id: errorId, error: describeThrown(err) });
     return new HubError('internal', `Walker ${name} failed; quote error id ${errorId}`, { errorId });
   }
 }
@@ -111,18 +132,31 @@ function fail(error: HubError): WalkerOutcome {
   return { ok: false, error };
 }
 
-function invalid(issues: Parameters<typeof toIssues>[0]): WalkerOutcome {
-  return fail(new HubError('invalid_input', undefined, { issues: toIssues(issues) }));
-}
-
-/** A returned value other than `undefined` is appended to the reports. */
+/** A returned value other than `undefined` is appended to the reports. May throw UnencodableError. */
 function succeed(ctx: CallContext, returned: unknown): WalkerOutcome {
-  if (returned !== undefined) ctx.reports.push(returned);
-  return { ok: true, reports: ctx.reports };
+  if (returned !== undefined) ctx.reports.push(encodeJson('walker result', returned));
+  return { ok: true, reports: joinEncoded(ctx.reports) };
 }
 
-
-/** zod throws `$ZodAsyncError` when a synchronous parse meets async refinements or transforms. */
-function isAsyncParseError(err: unknown): boolean {
-  return err instanceof Error && err.constructor.name === '$ZodAsyncError';
+/**
+ * A HubError a walker threw is its answer to the caller, so it is sent as is, but only after
+ * each field is checked: the transport encodes it outside this boundary, so a BigInt in `issues`
+ * or a getter that throws must not get that far. Returns null when it is not well formed.
+ */
+function rebuild(err: HubError): HubError | null {
+  const { code, status, message, issues, errorId } = err;
+  if (typeof code !== 'string' || !Object.hasOwn(errorCatalogue, code)) return null;
+  if (typeof message !== 'string' || !Number.isInteger(status) || status < 400 || status > 599) return null;
+  if (errorId !== undefined && typeof errorId !== 'string') return null;
+  let clean: Issue[] | undefined;
+  if (issues !== undefined) {
+    if (!Array.isArray(issues)) return null;
+    clean = [];
+    for (const issue of issues as unknown[]) {
+      const { path, message: text } = (issue ?? {}) as { path?: unknown; message?: unknown };
+      if (typeof path !== 'string' || typeof text !== 'string') return null;
+      clean.push({ path, message: text });
+    }
+  }
+  return new HubError(code as ErrorCode, message, { status, ...(clean ? { issues: clean } : {}), ...(errorId !== undefined ? { errorId } : {}) });
 }

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -144,6 +145,37 @@ describe('walker-hub command', () => {
     expect(lines.some((l) => l.startsWith('{'))).toBe(false);
     expect(lines[0]).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] WARN: no JWT secret configured/);
     expect(lines.at(-1)).toMatch(/INFO: SIGTERM: shutting down$/);
+  });
+
+  it.each([
+    ['a folder outside the project (.mts walkers, no package.json)', {}, 'outside.mts'],
+    ['a folder with its own package.json', { 'package.json': '{"name":"my-walkers","type":"module"}\n' }, 'own_package.ts'],
+  ])("walkers in %s import 'walker-hub' as the running hub's own src/index.ts", async (_kind, extraFiles: Record<string, string>, file) => {
+    const dir = tempDir('walkers-');
+    for (const [name, text] of Object.entries(extraFiles)) writeFileSync(join(dir, name), text);
+    writeFileSync(
+      join(dir, file),
+      [
+        "import { defineWalker, z } from 'walker-hub';",
+        'export default defineWalker({',
+        "  name: 'hello',",
+        '  input: z.object({ name: z.string().min(1) }),',
+        '  auth: false,',
+        "  run: (_ctx, { name }) => ({ hello: name, hub: import.meta.resolve('walker-hub') }),",
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const { child } = run(['--port', '0', '--host', '127.0.0.1', '--walkers', dir]);
+    const port = await announcedPort(child);
+    const call = async (body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${port}/walker/hello`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    // The same module URL means the same module instance: one defineWalker, one zod.
+    const hub = pathToFileURL(resolve(import.meta.dirname, '../../src/index.ts')).href;
+    expect(await call({ name: 'ada' })).toEqual({ status: 200, body: { status: 200, reports: [{ hello: 'ada', hub }] } });
+    expect(await call({ name: '' })).toMatchObject({ status: 422, body: { error: { code: 'invalid_input', issues: [{ path: 'name' }] } } });
   });
 
   it('prints help', async () => {

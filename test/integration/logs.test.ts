@@ -6,7 +6,10 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { defineWalker, z } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
-import { LOG_INTERVAL_MS, LOG_LINES_PER_INTERVAL, type RunningHub } from '../../src/node.js';
+import { LOG_INTERVAL_MS, type RunningHub } from '../../src/node.js';
+
+/** The log limit these hubs run with (lines per message and window). */
+const LOG_LINES_PER_INTERVAL = 20;
 import { createStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/store.js';
 import { closeClients, connect, post, startHub, stopAll, tempDir, walkersFrom, type Frame } from '../helpers.js';
@@ -35,7 +38,7 @@ async function hubWithLog(extra: { store?: Store } = {}) {
   const log = createLogger('debug', 'json', (line) => lines.push(JSON.parse(line) as Line));
   // The abuse limits (frame rate, login throttle) are off here: these tests flood on purpose to
   // measure the log, and limits.test.ts covers the limits themselves.
-  const hub = await startHub({ maxBodyBytes: 2048, frameRate: 0, authRatePerIp: 0, authRatePerAccount: 0 }, { walkers, log, clock, ...extra });
+  const hub = await startHub({ maxBodyBytes: 2048, frameRate: 0, authRatePerIp: 0, authRatePerAccount: 0, logLimit: LOG_LINES_PER_INTERVAL }, { walkers, log, clock, ...extra });
   return { hub, lines, clock, about: (msg: string) => lines.filter((l) => l.msg === msg) };
 }
 

@@ -24,7 +24,7 @@ const walker = (name: string) => walkers.get(name)!;
 describe('WalkerRunner', () => {
   it('answers synchronously for a synchronous schema and walker', () => {
     const outcome = runner.run(walker('sync_echo'), call({ n: 21 }));
-    expect(outcome).toEqual({ ok: true, reports: [42] });
+    expect(outcome).toEqual({ ok: true, reports: '[42]' });
     const invalid = runner.run(walker('sync_echo'), call({ n: 'x' }));
     expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid_input', status: 422 } });
   });
@@ -32,7 +32,7 @@ describe('WalkerRunner', () => {
   it('falls back to async parsing for schemas with async refinements', async () => {
     const ok = runner.run(walker('async_schema'), call({ name: 'free' }));
     expect(ok).toBeInstanceOf(Promise);
-    expect(await ok).toEqual({ ok: true, reports: ['free'] });
+    expect(await ok).toEqual({ ok: true, reports: '["free"]' });
     expect(await runner.run(walker('async_schema'), call({ name: 'taken' }))).toMatchObject({
       ok: false,
       error: { code: 'invalid_input', issues: [{ path: 'name', message: 'is taken' }] },
@@ -42,6 +42,6 @@ describe('WalkerRunner', () => {
   it('awaits async walkers', async () => {
     const outcome = runner.run(walker('async_run'), call({}));
     expect(outcome).toBeInstanceOf(Promise);
-    expect(await outcome).toEqual({ ok: true, reports: ['later'] });
+    expect(await outcome).toEqual({ ok: true, reports: '["later"]' });
   });
 });
