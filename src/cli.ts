@@ -1,7 +1,10 @@
 /** `walker-hub` command: parse config once, load walkers, listen, shut down cleanly on signals. */
 import { configHelp, ConfigError, loadConfig } from './config.js';
+import { LogLimiter } from './log-limiter.js';
 import { createLogger } from './log.js';
+import { LOG_INTERVAL_MS } from './node.js';
 import { createHub } from './node.js';
+import { describeThrown } from './walkers/thrown.js';
 import { WalkerLoadError } from './walkers/loader.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +23,11 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(config.logLevel, config.logFormat);
+  // Last line of defence: a promise that walker code dropped (work it neither awaits nor returns,
+  // or zod losing a pending async refinement when a sibling check throws) would otherwise end the
+  // process for every user. Logged (limited like other client-triggered lines), not fatal.
+  const rejections = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS }).wrap(log) : log;
+  process.on('unhandledRejection', (reason) => rejections.error('unhandled promise rejection (detached walker work?)', { error: describeThrown(reason) }));
   let running;
   try {
     running = await createHub({ config, log });

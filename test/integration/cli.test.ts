@@ -178,6 +178,35 @@ describe('walker-hub command', () => {
     expect(await call({ name: '' })).toMatchObject({ status: 422, body: { error: { code: 'invalid_input', issues: [{ path: 'name' }] } } });
   });
 
+  it('keeps serving when a walker leaves a rejected promise behind, and logs it', async () => {
+    const dir = tempDir('walkers-');
+    writeFileSync(
+      join(dir, 'dropper.mjs'),
+      [
+        "import { defineWalker } from 'walker-hub';",
+        'export default defineWalker({',
+        '  auth: false,',
+        "  run: () => { void Promise.reject(new Error('dropped on the floor')); return 'done'; },",
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const { child, exited } = run(['--port', '0', '--walkers', dir, '--log-format', 'json']);
+    const port = await announcedPort(child);
+    const call = async () => (await fetch(`http://127.0.0.1:${port}/walker/dropper`, { method: 'POST' })).status;
+    expect(await call()).toBe(200);
+    expect(await call()).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    const out = await exited;
+    expect(out.code).toBe(0);
+    const lines = out.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; error?: string });
+    expect(lines.filter((l) => l.msg.startsWith('unhandled promise rejection')).map((l) => l.error)).toEqual([
+      expect.stringContaining('dropped on the floor'),
+      expect.stringContaining('dropped on the floor'),
+    ]);
+  });
+
   it('prints help', async () => {
     const { child, exited } = run(['--help']);
     let out = '';
