@@ -26,9 +26,17 @@ export class EncodedBody {
   constructor(readonly json: string) {}
 }
 
+/** A body that is not JSON (a page, a script, metrics text): its bytes and their content type. */
+export class RawBody {
+  constructor(
+    readonly contentType: string,
+    readonly bytes: string | Buffer,
+  ) {}
+}
+
 export interface RestResponse {
   readonly status: number;
-  readonly body: EncodedBody | { status: number; error: ErrorBody } | Record<string, unknown>;
+  readonly body: EncodedBody | RawBody | { status: number; error: ErrorBody } | Record<string, unknown>;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

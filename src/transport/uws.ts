@@ -17,7 +17,7 @@ import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { MaybePromise } from '../maybe.js';
 import { MAX_ID_LENGTH } from '../protocol.js';
-import { EncodedBody, errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
+import { EncodedBody, RawBody, errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
 import type { Session } from '../hub/session.js';
 import { Admission } from './admission.js';
 import { Listener } from './listener.js';
@@ -43,6 +43,8 @@ export interface TransportDeps {
   readonly authenticator: Authenticator;
   /** POST routes by uWS pattern (at most one `:param`, passed as `name`); other methods get 405. */
   readonly postRoutes: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
+  /** GET routes by uWS pattern (at most one `:param`, passed as `name`); the request has no body. */
+  readonly getRoutes?: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
   readonly health: () => Record<string, unknown>;
   readonly log: Logger;
 }
@@ -187,6 +189,24 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     respond(res, { status: 200, body: { ...deps.health(), max_connections: admission.options.maxConnections, accepting: listener.accepting } }),
   );
 
+  for (const [pattern, handler] of Object.entries(deps.getRoutes ?? {})) {
+    const hasParam = pattern.includes(':');
+    app.get(pattern, (res, req) => {
+      const requestId = nextRequestId();
+      const reqLog = log.child({ request_id: requestId });
+      const request: RestRequest = {
+        name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
+        query: req.getQuery() ?? '',
+        authorization: req.getHeader('authorization'),
+        contentType: '',
+        ip: remoteIp(res),
+        body: EMPTY_BODY,
+        log: reqLog,
+      };
+      answer(res, pattern, () => handler(request), requestId, reqLog);
+    });
+  }
+
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
     const hasParam = pattern.includes(':');
     app.post(pattern, (res, req) => {
@@ -213,25 +233,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
           aborted = true;
           return;
         }
-        let response: MaybePromise<RestResponse>;
-        try {
-          response = handler({ ...request, body });
-        } catch (err) {
-          // Handlers are not meant to throw; never let one take the process down.
-          reqLog.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-          response = errorResponse(new HubError('internal'));
-        }
-        // Answered in this callback when the work was synchronous; else corked after the await.
-        if (!(response instanceof Promise)) return respond(res, response, false, requestId);
-        response.then(
-          (ready) => {
-            if (!aborted) res.cork(() => respond(res, ready, false, requestId));
-          },
-          (err: unknown) => {
-            reqLog.error('route failed', { route: pattern, error: String(err) });
-            if (!aborted) res.cork(() => respond(res, errorResponse(new HubError('internal')), false, requestId));
-          },
-        );
+        answer(res, pattern, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
       });
     });
     app.any(pattern, (res) => respond(res, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
@@ -253,6 +255,39 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Runs a route handler and writes its response: inside this callback when the work was
+ * synchronous, else corked after the await (and not at all once the client has gone).
+ */
+function answer(res: uWS.HttpResponse, pattern: string, run: () => MaybePromise<RestResponse>, requestId: string, reqLog: Logger, isAborted?: () => boolean): void {
+  let response: MaybePromise<RestResponse>;
+  try {
+    response = run();
+  } catch (err) {
+    // Handlers are not meant to throw; never let one take the process down.
+    reqLog.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    response = errorResponse(new HubError('internal'));
+  }
+  if (!(response instanceof Promise)) return respond(res, response, false, requestId);
+  let aborted = false;
+  if (isAborted === undefined) {
+    // A GET has no body reader that set onAborted already.
+    res.onAborted(() => {
+      aborted = true;
+    });
+  }
+  const gone = () => aborted || (isAborted?.() ?? false);
+  response.then(
+    (ready) => {
+      if (!gone()) res.cork(() => respond(res, ready, false, requestId));
+    },
+    (err: unknown) => {
+      reqLog.error('route failed', { route: pattern, error: String(err) });
+      if (!gone()) res.cork(() => respond(res, errorResponse(new HubError('internal')), false, requestId));
+    },
+  );
+}
 
 /** The TCP peer's address as text; read inside the uWS callback (the response is valid only then). */
 function remoteIp(res: uWS.HttpResponse): string {
@@ -276,10 +311,11 @@ function respond(res: uWS.HttpResponse, response: RestResponse, closeConnection 
   let line = statusLines.get(response.status);
   if (line === undefined) statusLines.set(response.status, (line = `${response.status} ${STATUS_CODES[response.status] ?? ''}`));
   res.writeStatus(line);
-  res.writeHeader('Content-Type', 'application/json');
+  const body = response.body;
+  res.writeHeader('Content-Type', body instanceof RawBody ? body.contentType : 'application/json');
   res.writeHeader('X-Request-Id', requestId);
   if (response.headers) for (const name in response.headers) res.writeHeader(name, response.headers[name] as string);
-  res.end(response.body instanceof EncodedBody ? response.body.json : JSON.stringify(response.body), closeConnection);
+  res.end(body instanceof RawBody ? body.bytes : body instanceof EncodedBody ? body.json : JSON.stringify(body), closeConnection);
 }
 
 /** Collects a body up to `limit` bytes; calls back with null as soon as it is exceeded. */
