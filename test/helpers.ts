@@ -209,8 +209,12 @@ export function walkersFrom(defs: Record<string, WalkerDefinition>): Map<string,
 export const unusedStore: Store = new Proxy({} as Store, { get: () => () => Promise.reject(new Error('store not used in this test')) });
 
 /** Attempts an upgrade that must be refused; resolves with the HTTP status and JSON body (rejects if it opens). */
-export async function refusedUpgrade(hub: RunningHub, opts: { query?: string; token?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
-  const ws = new WebSocket(wsUrl(hub, opts.query ?? ''), { headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {} });
+export async function refusedUpgrade(
+  hub: RunningHub,
+  opts: { query?: string; token?: string; authorization?: string },
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const authorization = opts.authorization ?? (opts.token ? `Bearer ${opts.token}` : undefined);
+  const ws = new WebSocket(wsUrl(hub, opts.query ?? ''), { headers: authorization ? { Authorization: authorization } : {} });
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
   try {
     return await new Promise((resolve, reject) => {

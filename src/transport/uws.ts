@@ -192,17 +192,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   for (const [pattern, handler] of Object.entries(deps.getRoutes ?? {})) {
     const hasParam = pattern.includes(':');
     app.get(pattern, (res, req) => {
-      const requestId = nextRequestId();
-      const reqLog = log.child({ request_id: requestId });
-      const request: RestRequest = {
-        name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
-        query: req.getQuery() ?? '',
-        authorization: req.getHeader('authorization'),
-        contentType: '',
-        ip: remoteIp(res),
-        body: EMPTY_BODY,
-        log: reqLog,
-      };
+      const { request, requestId, reqLog } = readRequest(res, req, hasParam, log);
       answer(res, pattern, () => handler(request), requestId, reqLog);
     });
   }
@@ -210,18 +200,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
     const hasParam = pattern.includes(':');
     app.post(pattern, (res, req) => {
-      const requestId = nextRequestId();
-      const reqLog = log.child({ request_id: requestId });
-      // Read everything from `req` now: it is only valid during this callback.
-      const request: RestRequest = {
-        name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
-        query: req.getQuery() ?? '',
-        authorization: req.getHeader('authorization'),
-        contentType: req.getHeader('content-type'),
-        ip: remoteIp(res),
-        body: EMPTY_BODY,
-        log: reqLog,
-      };
+      const { request, requestId, reqLog } = readRequest(res, req, hasParam, log);
       if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(options.maxBodyBytes), true, requestId);
       let aborted = false;
       res.onAborted(() => {
@@ -255,6 +234,25 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Everything a handler sees of a request, read now: `req` is only valid during the uWS callback.
+ * The body (POST) is read afterwards; each request gets an id and a logger carrying it.
+ */
+function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, hasParam: boolean, log: Logger): { request: RestRequest; requestId: string; reqLog: Logger } {
+  const requestId = nextRequestId();
+  const reqLog = log.child({ request_id: requestId });
+  const request: RestRequest = {
+    name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
+    query: req.getQuery() ?? '',
+    authorization: req.getHeader('authorization'),
+    contentType: req.getHeader('content-type'),
+    ip: remoteIp(res),
+    body: EMPTY_BODY,
+    log: reqLog,
+  };
+  return { request, requestId, reqLog };
+}
 
 /**
  * Runs a route handler and writes its response: inside this callback when the work was

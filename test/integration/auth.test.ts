@@ -1,9 +1,8 @@
 import { generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { defineWalker, PUBLIC_ROOT_ID, z } from '../../src/index.js';
 import type { RunningHub } from '../../src/node.js';
-import { closeClients, connect, post, signToken, startHub, stopAll, TEST_SECRET, walkersFrom, wsUrl, type TestClient } from '../helpers.js';
+import { closeClients, connect, post, refusedUpgrade, signToken, startHub, stopAll, TEST_SECRET, walkersFrom, wsUrl, type TestClient } from '../helpers.js';
 
 afterEach(closeClients);
 afterAll(stopAll);
@@ -21,27 +20,6 @@ async function rs256(claims: JWTPayload, key: CryptoKey, kid: string): Promise<s
 }
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
-/** Attempts an upgrade that must be refused; returns the HTTP status and JSON body. */
-async function refused(hub: RunningHub, opts: { query?: string; authorization?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
-  const ws = new WebSocket(wsUrl(hub, opts.query ?? ''), { headers: opts.authorization ? { Authorization: opts.authorization } : {} });
-  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-  try {
-    return await new Promise((resolve, reject) => {
-      ws.on('error', reject); // also swallows the error terminate() emits during a handshake
-      ws.once('open', () => reject(new Error('upgrade was accepted')));
-      ws.once('unexpected-response', (_req, res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }));
-      });
-    });
-  } finally {
-    ws.terminate();
-    await closed;
-  }
-}
 
 /** Sends a `user` frame from `sender` and awaits its ack. */
 async function sendToUser(sender: TestClient, rootId: string, data: unknown): Promise<void> {
@@ -66,7 +44,7 @@ describe('token at the upgrade', () => {
     const b = await signToken();
     expect((await connect(hub, { query: `?token=${encodeURIComponent(a.token)}` })).info.root_id).toBe(a.rootId);
     expect((await connect(hub, { query: `?token=${b.token}`, token: a.token })).info.root_id).toBe(a.rootId);
-    expect(await refused(hub, { query: `?token=${b.token}`, authorization: 'Bearer garbage' })).toEqual({ status: 401, body: invalidToken });
+    expect(await refusedUpgrade(hub, { query: `?token=${b.token}`, authorization: 'Bearer garbage' })).toEqual({ status: 401, body: invalidToken });
   });
 
   const other = 'another-secret-that-is-at-least-32-characters';
@@ -83,8 +61,8 @@ describe('token at the upgrade', () => {
 
   it.each(badTokens)('refuses %s with 401 (header and ?token=), and change_user downgrades to public', async (_name, make) => {
     const bad = await make();
-    expect(await refused(hub, { authorization: `Bearer ${bad}` })).toEqual({ status: 401, body: invalidToken });
-    expect(await refused(hub, { query: `?token=${encodeURIComponent(bad)}` })).toEqual({ status: 401, body: invalidToken });
+    expect(await refusedUpgrade(hub, { authorization: `Bearer ${bad}` })).toEqual({ status: 401, body: invalidToken });
+    expect(await refusedUpgrade(hub, { query: `?token=${encodeURIComponent(bad)}` })).toEqual({ status: 401, body: invalidToken });
     expect(hub.hub.counts()).toEqual({ clients: 0, channels: 0, users: 0 });
 
     const { token } = await signToken();
@@ -193,7 +171,7 @@ describe('hub secret', () => {
     expect(randomHub.jwtSecret.length).toBeGreaterThanOrEqual(43);
     expect(randomHub.jwtSecret).not.toBe(TEST_SECRET);
     const { token } = await signToken();
-    expect(await refused(randomHub, { authorization: `Bearer ${token}` })).toEqual({ status: 401, body: invalidToken });
+    expect(await refusedUpgrade(randomHub, { authorization: `Bearer ${token}` })).toEqual({ status: 401, body: invalidToken });
     const own = await signToken({}, { secret: randomHub.jwtSecret });
     expect((await connect(randomHub, { token: own.token })).info.root_id).toBe(own.rootId);
   });
