@@ -74,6 +74,24 @@ const fields = {
     schema: z.enum(['auto', 'text', 'json']).default('auto'),
     help: 'log line format: json, text, or auto (text on a terminal, else json)',
   },
+  redisUrl: {
+    flag: 'redis-url',
+    env: 'REDIS_URL',
+    schema: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()),
+    help: 'carry notifications between nodes over this Redis (pub/sub)',
+  },
+  redisClusterNodes: {
+    flag: 'redis-cluster-nodes',
+    env: 'REDIS_CLUSTER_NODES',
+    schema: optionalString.pipe(z.string().regex(/^(\[[^\]]+\]|[^\s,:]+):\d{1,5}(,(\[[^\]]+\]|[^\s,:]+):\d{1,5})*$/, 'must be host:port,host:port,...').optional()),
+    help: 'carry notifications between nodes over this Redis Cluster (sharded pub/sub, Redis 7+)',
+  },
+  redisPrefix: {
+    flag: 'redis-prefix',
+    env: 'WALKER_HUB_REDIS_PREFIX',
+    schema: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('wh:'),
+    help: 'prefix of every Redis topic (deployments sharing one Redis use different ones)',
+  },
 } satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
 
 type Fields = typeof fields;
@@ -124,6 +142,9 @@ export function parseConfig(raw: Record<string, unknown>, problems: string[] = [
       const where = f ? `${key} (--${f.flag} / ${f.env})` : key;
       problems.push(`${where}: ${issue.message}`);
     }
+  }
+  if (result.success && result.data.redisUrl !== undefined && result.data.redisClusterNodes !== undefined) {
+    problems.push('redisUrl (--redis-url / REDIS_URL) and redisClusterNodes (--redis-cluster-nodes / REDIS_CLUSTER_NODES): set one, not both');
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return Object.freeze(result.data);

@@ -1,0 +1,172 @@
+/**
+ * The Redis-backed broker, over a small pub/sub client (plain Redis or Redis Cluster's sharded
+ * pub/sub, see redis.ts / redis-cluster.ts). Local targets are delivered at once, never through
+ * Redis; each published message carries this node's id, so the copy Redis hands back (if this node
+ * also subscribes to the topic) is skipped.
+ *
+ * While Redis is unreachable: local delivery goes on, publishes are dropped (not queued), the
+ * outage is logged once, the client reconnects with backoff, and every wanted topic is
+ * subscribed again on the new connection.
+ */
+import { nanoid } from 'nanoid';
+import type { Logger } from '../log.js';
+import type { Broker, BrokerHealth, BrokerState, ControlListener, DeliverLocally, Delivery, TargetKind } from './broker.js';
+import { Subscriptions } from './subscriptions.js';
+import { controlTopic, messageHead, parseMessage, parseTopic, targetTopic } from './wire.js';
+
+export interface PubSubEvents {
+  message(topic: string, text: string): void;
+  /** The subscriber connection is ready; `fresh` if it holds none of the earlier subscriptions. */
+  subscriberUp(fresh: boolean): void;
+  subscriberDown(): void;
+  /** Any connection changed state; `error` is the cause of a failure. */
+  changed(error?: Error): void;
+}
+
+export interface PubSubClient {
+  readonly type: 'redis' | 'redis-cluster';
+  /** Attaches `events`, then starts connecting; resolves on the first success or failure (it keeps retrying). */
+  connect(events: PubSubEvents): Promise<void>;
+  /** Whether publishes can be sent now. */
+  isReady(): boolean;
+  publish(topic: string, text: string): Promise<unknown>;
+  subscribe(topics: string[]): Promise<unknown>;
+  unsubscribe(topics: string[]): Promise<unknown>;
+  /** Quits every connection. */
+  close(): Promise<void>;
+}
+
+export interface PubSubBrokerOptions {
+  /** Prefix of every topic, so deployments (or test runs) can share one Redis. */
+  readonly prefix: string;
+  readonly log: Logger;
+}
+
+export class PubSubBroker implements Broker {
+  /** This node's id on the wire; random per start. */
+  readonly nodeId = nanoid(10);
+  private deliver: DeliverLocally | null = null;
+  private readonly controlListeners = new Set<ControlListener>();
+  private readonly subscriptions: Subscriptions;
+  private readonly prefix: string;
+  private readonly control: string;
+  private readonly log: Logger;
+  private state: BrokerState = 'connecting';
+  private seq = 0;
+  private dropped = 0;
+  private unreadableLogged = false;
+  private closing = false;
+
+  constructor(
+    private readonly client: PubSubClient,
+    options: PubSubBrokerOptions,
+  ) {
+    this.prefix = options.prefix;
+    this.control = controlTopic(options.prefix);
+    this.log = options.log.child({ broker: client.type });
+    this.subscriptions = new Subscriptions(client, (err) => this.failed(err));
+  }
+
+  async start(deliver: DeliverLocally): Promise<void> {
+    this.deliver = deliver;
+    this.subscriptions.add(this.control);
+    await this.client.connect({
+      message: (topic, text) => this.receive(topic, text),
+      subscriberUp: (fresh) => this.subscriptions.up(fresh),
+      subscriberDown: () => this.subscriptions.down(),
+      changed: (error) => this.changed(error),
+    });
+  }
+
+  publish(delivery: Delivery): void {
+    this.deliver?.(delivery);
+    if (!this.client.isReady()) {
+      // At most once: nothing is queued for later; the outage itself was logged once.
+      this.dropped++;
+      return;
+    }
+    const ids = delivery.ids.length === 1 ? delivery.ids : [...new Set(delivery.ids)];
+    const seq = delivery.kind === 'channels' && ids.length > 1 ? ++this.seq : 0;
+    const text = messageHead(this.nodeId, seq) + delivery.frame;
+    for (const id of ids) this.client.publish(targetTopic(this.prefix, delivery.kind, id), text).catch(this.failed);
+  }
+
+  track(kind: TargetKind, id: string): void {
+    this.subscriptions.add(targetTopic(this.prefix, kind, id));
+  }
+
+  untrack(kind: TargetKind, id: string): void {
+    this.subscriptions.delete(targetTopic(this.prefix, kind, id));
+  }
+
+  broadcast(text: string): void {
+    if (!this.client.isReady()) {
+      this.dropped++;
+      return;
+    }
+    this.client.publish(this.control, messageHead(this.nodeId, 0) + text).catch(this.failed);
+  }
+
+  onControl(listener: ControlListener): void {
+    this.controlListeners.add(listener);
+  }
+
+  health(): BrokerHealth {
+    return { type: this.client.type, state: this.state, topics: this.subscriptions.size, dropped: this.dropped };
+  }
+
+  /** Topics this node wants (what it holds local members for, plus control); for tests and debugging. */
+  wantedTopics(): string[] {
+    return [...this.subscriptions.wants()];
+  }
+
+  settled(): Promise<void> {
+    return this.subscriptions.settled();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.client.isReady()) await this.subscriptions.close();
+    this.deliver = null;
+    await this.client.close();
+  }
+
+  private receive(topic: string, text: string): void {
+    const message = parseMessage(text);
+    if (message === null) {
+      if (!this.unreadableLogged) this.log.warn('ignoring broker messages this version cannot read', { topic });
+      this.unreadableLogged = true;
+      return;
+    }
+    if (message.origin === this.nodeId) return;
+    if (topic === this.control) {
+      for (const listener of this.controlListeners) listener(message.body);
+      return;
+    }
+    const target = parseTopic(this.prefix, topic);
+    if (target === null || this.deliver === null) return;
+    if (message.seq === 0) this.deliver({ kind: target.kind, ids: [target.id], frame: message.body });
+    else this.deliver({ kind: target.kind, ids: [target.id], frame: message.body, key: `${message.origin}:${message.seq}` });
+  }
+
+  /** Logs transitions only, so an outage writes one line when it starts and one when it ends. */
+  private changed(error?: Error): void {
+    if (this.closing) return;
+    const next: BrokerState = this.client.isReady() ? 'up' : 'down';
+    if (next === this.state) return;
+    const previous = this.state;
+    this.state = next;
+    if (next === 'up') {
+      if (previous === 'down') this.log.info('broker connection restored; cross-node delivery resumes', { dropped: this.dropped });
+      else this.log.info('broker connected');
+    } else {
+      this.log.warn('broker unavailable; delivering to local sockets only while reconnecting', { error: error?.message });
+    }
+  }
+
+  /** A command failed; the connection-level state change (if any) is what gets logged. */
+  private readonly failed = (err: unknown): void => {
+    this.log.debug('broker command failed', { error: err instanceof Error ? err.message : String(err) });
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Redis Cluster sharded pub/sub (`REDIS_CLUSTER_NODES`, Redis 7+): SPUBLISH goes to the shard that
+ * owns the topic's slot, and ioredis keeps one SSUBSCRIBE connection per shard
+ * (`shardedSubscribers`), so each shard carries only its own topics and a node's traffic is
+ * spread over every shard. ioredis re-subscribes its sharded channels itself after a reconnect or
+ * a slot move, so `Subscriptions` is not asked to re-send them.
+ */
+import { Cluster } from 'ioredis';
+import type { Logger } from '../log.js';
+import { PubSubBroker, type PubSubClient, type PubSubEvents } from './pubsub.js';
+import { reconnectDelayMs } from './reconnect.js';
+
+export interface ClusterNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `host:port,host:port` (IPv6 hosts in brackets: `[::1]:7000`). Throws on a malformed entry. */
+export function parseClusterNodes(list: string): ClusterNode[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((entry) => {
+      const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry);
+      const port = m ? Number(m[2]) : NaN;
+      if (!m || port < 1 || port > 65535) throw new Error(`"${entry}" is not host:port`);
+      return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+    });
+}
+
+export class ClusterPubSub implements PubSubClient {
+  readonly type = 'redis-cluster';
+  private readonly cluster: Cluster;
+
+  constructor(nodes: readonly ClusterNode[]) {
+    this.cluster = new Cluster([...nodes], {
+      lazyConnect: true,
+      shardedSubscribers: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: reconnectDelayMs,
+      redisOptions: { connectTimeout: 2000 },
+    });
+  }
+
+  async connect(events: PubSubEvents): Promise<void> {
+    this.cluster.on('smessage', events.message);
+    this.cluster.on('ready', () => {
+      // Fresh only the first time: afterwards ioredis re-subscribes on its own.
+      events.subscriberUp(false);
+      events.changed();
+    });
+    for (const event of ['close', 'end', 'reconnecting']) {
+      this.cluster.on(event, () => {
+        events.subscriberDown();
+        events.changed();
+      });
+    }
+    this.cluster.on('error', (err: Error) => events.changed(err));
+    this.cluster.on('node error', (err: Error) => events.changed(err));
+    await this.cluster.connect().catch((err: unknown) => events.changed(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  isReady(): boolean {
+    return this.cluster.status === 'ready';
+  }
+
+  publish(topic: string, text: string): Promise<unknown> {
+    return this.cluster.spublish(topic, text);
+  }
+
+  // One command per topic: a multi-topic SSUBSCRIBE must stay within one slot, and distinct topics
+  // rarely share one. ioredis writes a burst of them to each shard's connection together.
+  subscribe(topics: string[]): Promise<unknown> {
+    return Promise.all(topics.map((topic) => this.cluster.ssubscribe(topic)));
+  }
+
+  unsubscribe(topics: string[]): Promise<unknown> {
+    return Promise.all(topics.map((topic) => this.cluster.sunsubscribe(topic)));
+  }
+
+  async close(): Promise<void> {
+    if (this.cluster.status === 'ready') await this.cluster.quit().catch(() => this.cluster.disconnect());
+    else this.cluster.disconnect();
+  }
+}
+
+export function createClusterBroker(nodes: readonly ClusterNode[], prefix: string, log: Logger): PubSubBroker {
+  return new PubSubBroker(new ClusterPubSub(nodes), { prefix, log });
+}
