@@ -47,6 +47,7 @@ export class PubSubBroker implements Broker {
   readonly nodeId = nanoid(10);
   private deliver: DeliverLocally | null = null;
   private readonly controlListeners = new Set<ControlListener>();
+  private readonly stateListeners = new Set<(state: BrokerState) => void>();
   private readonly subscriptions: Subscriptions;
   private readonly prefix: string;
   private readonly control: string;
@@ -115,6 +116,12 @@ export class PubSubBroker implements Broker {
     return { type: this.client.type, state: this.state, topics: this.subscriptions.size, dropped: this.dropped };
   }
 
+  /** Hears every change of `health().state` (for operators' hooks and tests). */
+  onStateChange(listener: (state: BrokerState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
   /** Topics this node wants (what it holds local members for, plus control); for tests and debugging. */
   wantedTopics(): string[] {
     return [...this.subscriptions.wants()];
@@ -153,7 +160,8 @@ export class PubSubBroker implements Broker {
   /** Logs transitions only, so an outage writes one line when it starts and one when it ends. */
   private changed(error?: Error): void {
     if (this.closing) return;
-    const next: BrokerState = this.client.isReady() ? 'up' : 'down';
+    // While the first connections open one by one, the node is still connecting, not down.
+    const next: BrokerState = this.client.isReady() ? 'up' : this.state === 'connecting' && error === undefined ? 'connecting' : 'down';
     if (next === this.state) return;
     const previous = this.state;
     this.state = next;
@@ -163,6 +171,7 @@ export class PubSubBroker implements Broker {
     } else {
       this.log.warn('broker unavailable; delivering to local sockets only while reconnecting', { error: error?.message });
     }
+    for (const listener of this.stateListeners) listener(next);
   }
 
   /** A command failed; the connection-level state change (if any) is what gets logged. */
