@@ -51,13 +51,16 @@ export function brokerContract(name: string, options: { multiNode: boolean }, fa
       expect(a.got.frames()).toEqual(Array.from({ length: 200 }, (_, i) => frame(i)));
     });
 
-    it('reports its health and closes twice without error', async () => {
+    it('reports its health, and closes (unsubscribing) twice without error', async () => {
       const a = await fixture.node();
       const health = a.broker.health();
       expect(['local', 'up']).toContain(health.state);
       expect(health.dropped).toBe(0);
+      a.broker.track('channels', 'room');
+      await a.broker.settled();
       await a.broker.close();
       await a.broker.close();
+      expect(await fixture.targetTopics()).toEqual(options.multiNode ? [] : null);
     });
 
     describe.runIf(options.multiNode)('across nodes', () => {
