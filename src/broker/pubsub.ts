@@ -32,8 +32,24 @@ export interface PubSubClient {
   publish(topic: string, text: string): Promise<unknown>;
   subscribe(topics: string[]): Promise<unknown>;
   unsubscribe(topics: string[]): Promise<unknown>;
-  /** Quits every connection. */
-  close(): Promise<void>;
+  /** Quits every connection: QUIT, and after `waitMs` without a reply, drops it. */
+  close(waitMs: number): Promise<void>;
+}
+
+/** How long shutdown waits for Redis to confirm UNSUBSCRIBE and QUIT, ms. */
+export const CLOSE_WAIT_MS = 1000;
+
+/** Resolves when `promise` settles or after `ms`, whichever is first. */
+export function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
 }
 
 export interface PubSubBrokerOptions {
@@ -131,12 +147,13 @@ export class PubSubBroker implements Broker {
     return this.subscriptions.settled();
   }
 
+  /** Unsubscribes and quits; a Redis that stops answering holds shutdown for at most CLOSE_WAIT_MS per step. */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    if (this.client.isReady()) await this.subscriptions.close();
+    if (this.client.isReady()) await withDeadline(this.subscriptions.close(), CLOSE_WAIT_MS);
     this.deliver = null;
-    await this.client.close();
+    await this.client.close(CLOSE_WAIT_MS);
   }
 
   private receive(topic: string, text: string): void {

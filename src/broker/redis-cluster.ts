@@ -7,7 +7,7 @@
  */
 import { Cluster } from 'ioredis';
 import type { Logger } from '../log.js';
-import { PubSubBroker, type PubSubClient, type PubSubEvents } from './pubsub.js';
+import { PubSubBroker, withDeadline, type PubSubClient, type PubSubEvents } from './pubsub.js';
 import { reconnectDelayMs } from './reconnect.js';
 
 export interface ClusterNode {
@@ -99,9 +99,9 @@ export class ClusterPubSub implements PubSubClient {
     return Promise.all(topics.map((topic) => this.cluster.sunsubscribe(topic)));
   }
 
-  async close(): Promise<void> {
-    if (this.cluster.status === 'ready') await this.cluster.quit().catch(() => this.cluster.disconnect());
-    else this.cluster.disconnect();
+  async close(waitMs: number): Promise<void> {
+    if (this.cluster.status === 'ready') await withDeadline(this.cluster.quit(), waitMs);
+    this.cluster.disconnect();
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
-import { PubSubBroker, type PubSubClient, type PubSubEvents } from './pubsub.js';
+import { PubSubBroker, withDeadline, type PubSubClient, type PubSubEvents } from './pubsub.js';
 import { reconnectDelayMs } from './reconnect.js';
 
 const options: RedisOptions = {
@@ -61,18 +61,15 @@ export class RedisPubSub implements PubSubClient {
     return this.sub.unsubscribe(...topics);
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.pub, this.sub].map((client) => quit(client)));
+  async close(waitMs: number): Promise<void> {
+    await Promise.all([this.pub, this.sub].map((client) => quit(client, waitMs)));
   }
 }
 
-/** QUIT when connected; otherwise just stop reconnecting. */
-export async function quit(client: Redis): Promise<void> {
-  if (client.status === 'ready') {
-    await client.quit().catch(() => client.disconnect());
-  } else {
-    client.disconnect();
-  }
+/** QUIT when connected (dropping the connection if no reply comes in time); otherwise just stop reconnecting. */
+async function quit(client: Redis, waitMs: number): Promise<void> {
+  if (client.status === 'ready') await withDeadline(client.quit(), waitMs);
+  client.disconnect();
 }
 
 export function createRedisBroker(url: string, prefix: string, log: Logger): PubSubBroker {

@@ -109,5 +109,22 @@ withService('cluster through a Redis outage', 'redis-server on PATH', hasRedisSe
       expect(count('broker unavailable; delivering to local sockets only while reconnecting')).toBe(2);
       expect(count('broker connection restored; cross-node delivery resumes')).toBe(2);
     });
+
+    it('shuts down while Redis accepts connections but never answers', async () => {
+      const port = await freePort();
+      const server = await startRedis(port);
+      servers.push(server);
+      const hub = await startHub({ redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: testPrefix() });
+      const client = await connect(hub, { query: '?channel_id=room' });
+      await hub.broker.settled();
+      server.kill('SIGSTOP');
+      try {
+        // UNSUBSCRIBE and QUIT get no reply: each waits at most CLOSE_WAIT_MS, then the socket is dropped.
+        await client.close();
+        await hub.close();
+      } finally {
+        server.kill('SIGCONT');
+      }
+    });
   });
 });
