@@ -40,7 +40,7 @@ export interface BrokerHealth {
   readonly state: BrokerState;
   /** Topics this node is subscribed to (targets it holds, plus the control topic). */
   readonly topics: number;
-  /** Publishes dropped (not sent to other nodes) while disconnected, since start. */
+  /** Notifications not sent to other nodes (disconnected, or the command failed), since start; one per target topic when it failed. */
   readonly dropped: number;
 }
 

@@ -36,6 +36,9 @@ export interface PubSubClient {
   close(waitMs: number): Promise<void>;
 }
 
+/** At most one 'commands failing' line per this many ms. */
+export const FAILURE_LOG_INTERVAL_MS = 30_000;
+
 /** How long shutdown waits for Redis to confirm UNSUBSCRIBE and QUIT, ms. */
 export const CLOSE_WAIT_MS = 1000;
 
@@ -71,6 +74,8 @@ export class PubSubBroker implements Broker {
   private state: BrokerState = 'connecting';
   private seq = 0;
   private dropped = 0;
+  private lastFailureLog = -Infinity;
+  private failuresSinceLog = 0;
   private unreadableLogged = false;
   private closing = false;
 
@@ -105,7 +110,7 @@ export class PubSubBroker implements Broker {
     const ids = delivery.ids.length === 1 ? delivery.ids : [...new Set(delivery.ids)];
     const seq = delivery.kind === 'channels' && ids.length > 1 ? ++this.seq : 0;
     const text = messageHead(this.nodeId, seq) + delivery.frame;
-    for (const id of ids) this.client.publish(targetTopic(this.prefix, delivery.kind, id), text).catch(this.failed);
+    for (const id of ids) this.client.publish(targetTopic(this.prefix, delivery.kind, id), text).catch(this.publishFailed);
   }
 
   track(kind: TargetKind, id: string): void {
@@ -121,7 +126,7 @@ export class PubSubBroker implements Broker {
       this.dropped++;
       return;
     }
-    this.client.publish(this.control, messageHead(this.nodeId, 0) + text).catch(this.failed);
+    this.client.publish(this.control, messageHead(this.nodeId, 0) + text).catch(this.publishFailed);
   }
 
   onControl(listener: ControlListener): void {
@@ -191,8 +196,27 @@ export class PubSubBroker implements Broker {
     for (const listener of this.stateListeners) listener(next);
   }
 
-  /** A command failed; the connection-level state change (if any) is what gets logged. */
+  /** A publish failed while the client looked ready (e.g. one Redis Cluster shard is down): dropped. */
+  private readonly publishFailed = (err: unknown): void => {
+    this.dropped++;
+    this.failed(err);
+  };
+
+  /**
+   * A command failed. When the whole connection is down, that state change is what gets logged;
+   * failures while it looks up (a shard of a cluster) write one line per FAILURE_LOG_INTERVAL_MS,
+   * with the number of failures in between.
+   */
   private readonly failed = (err: unknown): void => {
-    this.log.debug('broker command failed', { error: err instanceof Error ? err.message : String(err) });
+    if (this.state !== 'up') return;
+    this.failuresSinceLog++;
+    const now = Date.now();
+    if (now - this.lastFailureLog < FAILURE_LOG_INTERVAL_MS) return;
+    this.log.warn('broker commands failing; notifications to the affected topics are dropped', {
+      error: err instanceof Error ? err.message : String(err),
+      failures: this.failuresSinceLog,
+    });
+    this.lastFailureLog = now;
+    this.failuresSinceLog = 0;
   };
 }

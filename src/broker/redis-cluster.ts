@@ -5,10 +5,11 @@
  * spread over every shard. ioredis re-subscribes its sharded channels itself after a reconnect or
  * a slot move, so `Subscriptions` is not asked to re-send them.
  */
-import { Cluster } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { PubSubBroker, withDeadline, type PubSubClient, type PubSubEvents } from './pubsub.js';
 import { reconnectDelayMs } from './reconnect.js';
+import { keySlot } from './slot.js';
 
 export interface ClusterNode {
   readonly host: string;
@@ -33,6 +34,8 @@ export class ClusterPubSub implements PubSubClient {
   readonly type = 'redis-cluster';
   private readonly cluster: Cluster;
   private warmed = false;
+  /** Node connections by `host:port`, the keys of `cluster.slots`. */
+  private byKey = new Map<string, Redis>();
 
   constructor(nodes: readonly ClusterNode[]) {
     this.cluster = new Cluster([...nodes], {
@@ -40,6 +43,7 @@ export class ClusterPubSub implements PubSubClient {
       shardedSubscribers: true,
       enableOfflineQueue: false,
       clusterRetryStrategy: reconnectDelayMs,
+      clusterNodeRetryStrategy: reconnectDelayMs,
       redisOptions: { connectTimeout: 2000 },
     });
   }
@@ -58,6 +62,7 @@ export class ClusterPubSub implements PubSubClient {
         events.changed();
       });
     }
+    for (const event of ['+node', '-node', 'refresh', 'ready']) this.cluster.on(event, () => this.indexNodes());
     this.cluster.on('error', (err: Error) => events.changed(err));
     this.cluster.on('node error', (err: Error) => events.changed(err));
     // Cluster#connect() resolves before its 'ready' listeners ran; wait for them (or a failure).
@@ -85,8 +90,24 @@ export class ClusterPubSub implements PubSubClient {
     this.warmed = true;
   }
 
+  /**
+   * Sent only when the shard owning the topic is connected. ioredis would otherwise hold commands
+   * for a shard that is reconnecting in that connection's own queue, without bound, and deliver
+   * them late; at most once means they are dropped instead.
+   */
   publish(topic: string, text: string): Promise<unknown> {
+    const key = this.cluster.slots[keySlot(topic)]?.[0];
+    const node = key === undefined ? undefined : this.byKey.get(key);
+    if (node?.status !== 'ready') {
+      // A connection ioredis recreated waits for a first command to open; open it for the next one.
+      if (node?.status === 'wait') node.connect().catch((err: unknown) => err);
+      return Promise.reject(new Error(`the shard of ${topic} (${key ?? 'unknown'}) is not connected`));
+    }
     return this.cluster.spublish(topic, text);
+  }
+
+  private indexNodes(): void {
+    this.byKey = new Map(this.cluster.nodes('all').map((node) => [`${node.options.host}:${node.options.port}`, node]));
   }
 
   // One command per topic: a multi-topic SSUBSCRIBE must stay within one slot, and distinct topics
