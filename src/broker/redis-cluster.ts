@@ -44,7 +44,12 @@ export class ClusterPubSub implements PubSubClient {
       enableOfflineQueue: false,
       clusterRetryStrategy: reconnectDelayMs,
       clusterNodeRetryStrategy: reconnectDelayMs,
-      redisOptions: { connectTimeout: 2000 },
+      // No delayed retries of a command whose shard dropped or is down: a retry could land after a
+      // newer notification to the same topic (breaking order) or long after the fact. Dropped.
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+      // A command in flight when a shard's connection drops is not re-sent after the reconnect: at most once.
+      redisOptions: { connectTimeout: 2000, autoResendUnfulfilledCommands: false },
     });
   }
 
@@ -91,14 +96,14 @@ export class ClusterPubSub implements PubSubClient {
   }
 
   /**
-   * Sent only when the shard owning the topic is connected. ioredis would otherwise hold commands
-   * for a shard that is reconnecting in that connection's own queue, without bound, and deliver
-   * them late; at most once means they are dropped instead.
+   * Sent only when the connection to the shard owning the topic is up and writable. ioredis would
+   * otherwise hold the command in that connection's own queue (always on for cluster nodes), without
+   * bound, and deliver it late after a reconnect; at most once means it is dropped instead.
    */
   publish(topic: string, text: string): Promise<unknown> {
     const key = this.cluster.slots[keySlot(topic)]?.[0];
     const node = key === undefined ? undefined : this.byKey.get(key);
-    if (node?.status !== 'ready') {
+    if (node?.status !== 'ready' || !node.stream.writable) {
       // A connection ioredis recreated waits for a first command to open; open it for the next one.
       if (node?.status === 'wait') node.connect().catch((err: unknown) => err);
       return Promise.reject(new Error(`the shard of ${topic} (${key ?? 'unknown'}) is not connected`));
