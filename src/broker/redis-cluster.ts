@@ -91,6 +91,7 @@ export class ClusterPubSub implements PubSubClient {
    */
   private async warm(): Promise<void> {
     this.warmed = false;
+    // A master that does not answer is not waited for: its topics are dropped until it reconnects.
     await Promise.all(this.cluster.nodes('master').map((node) => node.ping().catch((err: unknown) => err)));
     this.warmed = true;
   }

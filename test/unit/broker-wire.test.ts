@@ -1,6 +1,7 @@
 /** Redis topic names and the versioned message format; cluster node lists. */
 import { describe, expect, it } from 'vitest';
 import { parseClusterNodes } from '../../src/broker/redis-cluster.js';
+import { keySlot } from '../../src/broker/slot.js';
 import { controlTopic, messageHead, parseMessage, parseTopic, targetTopic } from '../../src/broker/wire.js';
 
 describe('broker wire format', () => {
@@ -37,5 +38,15 @@ describe('broker wire format', () => {
       { host: '::1', port: 7002 },
     ]);
     for (const bad of ['host', 'host:0', 'host:70000', ':7000']) expect(() => parseClusterNodes(bad)).toThrow(/host:port/);
+  });
+});
+
+describe('cluster key slots', () => {
+  it('match the CRC16 reference value and honour hash tags', () => {
+    // CRC16/XMODEM("123456789") = 0x31C3, the reference value of the Redis Cluster spec.
+    expect(keySlot('123456789')).toBe(0x31c3);
+    expect(keySlot('{user1000}.following')).toBe(keySlot('user1000'));
+    expect(keySlot('foo{{bar}}zap')).toBe(keySlot('{bar'));
+    expect(keySlot('wh:c:é')).toBeLessThan(16384);
   });
 });
