@@ -39,6 +39,19 @@ export class Subscriptions {
   }
 
   /**
+   * `changed` holds exactly the topics where wanted and active differ, so it never outgrows the
+   * topics that exist, however much churn an outage sees before the next flush.
+   */
+  private mark(topic: string): void {
+    if (this.wanted.has(topic) === this.active.has(topic)) {
+      this.changed.delete(topic);
+      return;
+    }
+    this.changed.add(topic);
+    this.schedule();
+  }
+
+  /**
    * The subscriber connection is ready. `fresh` means the server holds none of our subscriptions
    * (a new connection), so every wanted topic is asked for again.
    */
@@ -51,7 +64,7 @@ export class Subscriptions {
     this.schedule();
   }
 
-  /** Changes wait (in `changed`, bounded by the topics that exist) until `up`. */
+  /** Changes wait in `changed` until `up`. */
   down(): void {
     this.connected = false;
   }
@@ -59,6 +72,11 @@ export class Subscriptions {
   /** Topics subscribed on the server (as far as this node has asked). */
   get size(): number {
     return this.active.size;
+  }
+
+  /** Topics whose subscription still has to be changed on the server. */
+  get pending(): number {
+    return this.changed.size;
   }
 
   wants(): ReadonlySet<string> {
@@ -81,11 +99,6 @@ export class Subscriptions {
     if (this.connected) this.flush();
     this.closed = true;
     await this.settled();
-  }
-
-  private mark(topic: string): void {
-    this.changed.add(topic);
-    this.schedule();
   }
 
   private schedule(): void {
@@ -124,7 +137,7 @@ export class Subscriptions {
         for (const topic of topics) {
           if (subscribe) this.active.delete(topic);
           else this.active.add(topic);
-          this.changed.add(topic);
+          if (this.wanted.has(topic) !== this.active.has(topic)) this.changed.add(topic);
         }
         this.onError(err);
       },

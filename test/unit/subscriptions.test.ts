@@ -64,6 +64,28 @@ describe('Subscriptions', () => {
     expect(subs.size).toBe(2);
   });
 
+  it('keeps no trace of topics that came and went while down (churn during an outage is not stored)', async () => {
+    const { subs, calls } = fake();
+    subs.up(true);
+    subs.add('kept');
+    subs.add('left');
+    await subs.settled();
+    calls.splice(0);
+    subs.down();
+    for (let i = 0; i < 1000; i++) {
+      subs.add(`client-${i}`);
+      subs.delete(`client-${i}`);
+    }
+    subs.delete('left');
+    subs.add('left');
+    expect(subs.pending).toBe(0);
+    subs.delete('left');
+    expect(subs.pending).toBe(1);
+    subs.up(false);
+    await subs.settled();
+    expect(calls).toEqual([['unsub', ['left']]]);
+  });
+
   it('re-sends only what changed to a connection that kept its subscriptions', async () => {
     const { subs, calls } = fake();
     subs.up(true);
