@@ -128,6 +128,24 @@ const fields = {
     schema: z.enum(['auto', 'text', 'json']).default('auto'),
     help: 'log line format: json, text, or auto (text on a terminal, else json)',
   },
+  redisUrl: {
+    flag: 'redis-url',
+    env: 'REDIS_URL',
+    schema: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()),
+    help: 'carry notifications between nodes over this Redis (pub/sub)',
+  },
+  redisClusterNodes: {
+    flag: 'redis-cluster-nodes',
+    env: 'REDIS_CLUSTER_NODES',
+    schema: optionalString.pipe(z.string().regex(/^(\[[^\]]+\]|[^\s,:]+):\d{1,5}(,(\[[^\]]+\]|[^\s,:]+):\d{1,5})*$/, 'must be host:port,host:port,...').optional()),
+    help: 'carry notifications between nodes over this Redis Cluster (sharded pub/sub, Redis 7+)',
+  },
+  redisPrefix: {
+    flag: 'redis-prefix',
+    env: 'WALKER_HUB_REDIS_PREFIX',
+    schema: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('wh:'),
+    help: 'prefix of every Redis topic (deployments sharing one Redis use different ones)',
+  },
 } satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
 
 type Fields = typeof fields;
@@ -145,6 +163,10 @@ const crossFieldChecks: Array<(v: Partial<Record<keyof Fields, unknown>>) => str
   (v) =>
     v.jwksUrl !== undefined && (v.jwtIssuer === undefined || v.jwtAudience === undefined)
       ? 'jwksUrl (--jwks-url / WALKER_HUB_JWKS_URL): needs both --jwt-issuer and --jwt-audience, or a token the identity provider minted for any other app would get in'
+      : null,
+  (v) =>
+    v.redisUrl !== undefined && v.redisClusterNodes !== undefined
+      ? 'redisUrl (--redis-url / REDIS_URL) and redisClusterNodes (--redis-cluster-nodes / REDIS_CLUSTER_NODES): set one, not both'
       : null,
 ];
 

@@ -5,7 +5,7 @@ import { createAccountRoutes } from './http/accounts.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import type { Identity } from './auth/identity.js';
 import type { Broker } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory.js';
+import { createBroker } from './broker/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Hub } from './hub/hub.js';
@@ -14,6 +14,7 @@ import { LogLimiter } from './log-limiter.js';
 import { createHealth } from './http/health.js';
 import { createWalkerRoute } from './http/walker-route.js';
 import { Revocations } from './auth/revocations.js';
+import { relayRevocations } from './auth/revocation-relay.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { createTransport } from './transport/uws.js';
@@ -43,6 +44,8 @@ export interface RunningHub {
   /** The HS256 secret in use (the configured one, or this run's random one). */
   readonly jwtSecret: string;
   readonly walkers: ReadonlyMap<string, LoadedWalker>;
+  /** Carries notifications (and revocations) to other nodes; the in-process one without Redis. */
+  readonly broker: Broker;
   close(): Promise<void>;
 }
 
@@ -60,8 +63,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
   const store = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
   const ownsStore = options.store === undefined;
-  const broker = options.broker ?? new MemoryBroker();
+  const broker = options.broker ?? createBroker(config, log);
   const revocations = new Revocations(store, log);
+  relayRevocations(revocations, broker, log);
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
   const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
@@ -105,7 +109,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       '/user/login': accounts.login,
       '/user/logout': accounts.logout,
     },
-    health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts() }),
+    health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
     log: clientLog,
   });
   const shutdown = async () => {
@@ -137,6 +141,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     store,
     jwtSecret: secret,
     walkers,
+    broker,
     close: () => (closed ??= shutdown()),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The in-memory revocation list. Token checks must stay synchronous (see jwt.ts), so revocations
  * are read from memory: loaded from the store at start, updated locally on logout, and polled
- * from the store so revocations made on other nodes arrive within one sync interval.
+ * from the store so revocations made on other nodes arrive within one sync interval. With a
+ * cluster broker they also arrive at once (revocation-relay.ts); the poll stays as the fallback.
  */
 import type { Logger } from '../log.js';
 import type { RevocationChanges, Store, TokenRevocation, UserRevocation } from '../store/store.js';
@@ -22,6 +23,7 @@ export class Revocations {
   private readonly tokens = new Map<string, number>();
   private readonly users = new Map<string, number>();
   private readonly listeners = new Set<RevocationListener>();
+  private readonly localListeners = new Set<RevocationListener>();
   private lastSync = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -42,14 +44,30 @@ export class Revocations {
     return () => this.listeners.delete(listener);
   }
 
+  /** Hears revocations made on this node (after they are stored), to tell the other nodes. */
+  onLocalRevoke(listener: RevocationListener): () => void {
+    this.localListeners.add(listener);
+    return () => this.localListeners.delete(listener);
+  }
+
   async revokeToken(revocation: TokenRevocation): Promise<void> {
     await this.store.revokeToken(revocation);
-    this.apply({ tokens: [revocation], users: [] });
+    this.local({ tokens: [revocation], users: [] });
   }
 
   async revokeUser(revocation: UserRevocation): Promise<void> {
     await this.store.revokeUserTokens(revocation);
-    this.apply({ tokens: [], users: [revocation] });
+    this.local({ tokens: [], users: [revocation] });
+  }
+
+  /** Revocations another node announced (already in the store); what is known already is ignored. */
+  receive(changes: RevocationChanges): void {
+    this.apply(changes);
+  }
+
+  private local(changes: RevocationChanges): void {
+    this.apply(changes);
+    for (const listener of this.localListeners) listener(changes);
   }
 
   /** Loads everything in force, then polls every `intervalMs` (0 = never). */

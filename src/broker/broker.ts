@@ -1,10 +1,15 @@
 /**
  * Cross-process fanout sits behind this one interface. A notification is encoded once, by the node
- * where it starts; the broker carries the encoded frame to every node (this one included), and each
- * node delivers it to its own matching connections.
+ * where it starts; the broker delivers it to this node's connections at once and carries the same
+ * text to the other nodes that hold a target (one message per target topic), where each node
+ * delivers it to its own matching connections.
  *
- * Delivery guarantee: at most once, in publish order per publisher; a connection that is not
- * connected at delivery time does not get the frame later.
+ * Routing is by target: the hub tells the broker when it gains its first / loses its last local
+ * member of a user, channel or client (`track` / `untrack`), and a node subscribes only to those.
+ *
+ * Delivery guarantee: at most once, in publish order per publisher and target; a connection that is
+ * not connected at delivery time does not get the frame later, and frames published while the
+ * broker is disconnected reach local targets only.
  */
 
 export type TargetKind = 'clients' | 'channels' | 'users';
@@ -14,13 +19,44 @@ export interface Delivery {
   readonly ids: readonly string[];
   /** The JSON text sent to each target connection, exactly as-is. */
   readonly frame: string;
+  /**
+   * Set on copies of one notification that arrive once per target topic (a multi-channel
+   * notification from another node): connections already served under the same key are skipped,
+   * so a connection in several of the channels gets the frame once.
+   */
+  readonly key?: string;
 }
 
 export type DeliverLocally = (delivery: Delivery) => void;
+
+/** Cluster control traffic (revocations): opaque text, delivered to every other node. */
+export type ControlListener = (text: string) => void;
+
+export type BrokerState = 'local' | 'connecting' | 'up' | 'down';
+
+export interface BrokerHealth {
+  readonly type: 'memory' | 'redis' | 'redis-cluster';
+  /** `local` for the memory broker; `down` means cross-node delivery is paused (local goes on). */
+  readonly state: BrokerState;
+  /** Topics this node is subscribed to (targets it holds, plus the control topic). */
+  readonly topics: number;
+  /** Notifications not sent to other nodes (disconnected, or the command failed), since start; one per target topic when it failed. */
+  readonly dropped: number;
+}
 
 export interface Broker {
   /** Starts delivering everything published (here and on other nodes) to `deliver`. */
   start(deliver: DeliverLocally): Promise<void>;
   publish(delivery: Delivery): void;
+  /** This node gained its first local member of a target. */
+  track(kind: TargetKind, id: string): void;
+  /** This node lost its last local member of a target. */
+  untrack(kind: TargetKind, id: string): void;
+  /** Sends control text to every other node (never back to this one). */
+  broadcast(text: string): void;
+  onControl(listener: ControlListener): void;
+  health(): BrokerHealth;
+  /** Resolves once every subscription change made so far has been acknowledged (or cannot be sent now). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }

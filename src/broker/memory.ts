@@ -1,6 +1,6 @@
-import type { Broker, DeliverLocally, Delivery } from './broker.js';
+import type { Broker, BrokerHealth, ControlListener, DeliverLocally, Delivery, TargetKind } from './broker.js';
 
-/** The single-node broker: delivery is a direct, synchronous call. */
+/** The single-node broker: delivery is a direct, synchronous call; there is no other node to tell. */
 export class MemoryBroker implements Broker {
   private deliver: DeliverLocally | null = null;
 
@@ -11,6 +11,17 @@ export class MemoryBroker implements Broker {
   publish(delivery: Delivery): void {
     this.deliver?.(delivery);
   }
+
+  track(_kind: TargetKind, _id: string): void {}
+  untrack(_kind: TargetKind, _id: string): void {}
+  broadcast(_text: string): void {}
+  onControl(_listener: ControlListener): void {}
+
+  health(): BrokerHealth {
+    return { type: 'memory', state: 'local', topics: 0, dropped: 0 };
+  }
+
+  async settled(): Promise<void> {}
 
   async close(): Promise<void> {
     this.deliver = null;

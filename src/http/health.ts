@@ -1,13 +1,22 @@
 /** `GET /healthz`: liveness, with the counts an operator looks at first. */
+import type { BrokerHealth } from '../broker/broker.js';
 import type { RegistryCounts } from '../hub/registry.js';
 
 export interface HealthSources {
   readonly walkers: number;
   readonly store: string;
   counts(): RegistryCounts;
+  /** Absent in tests that wire a hub by hand. */
+  broker?: () => BrokerHealth;
 }
 
 export function createHealth(sources: HealthSources): () => Record<string, unknown> {
   const startedAt = Date.now();
-  return () => ({ status: 'ok', uptime_s: Math.round((Date.now() - startedAt) / 1000), walkers: sources.walkers, store: sources.store, ...sources.counts() });
+  return () => {
+    const broker = sources.broker?.();
+    // `degraded`: the broker is down, so only local sockets get notifications; still 200, since the
+    // node itself serves (a load balancer should not drain every node during a Redis outage).
+    const status = broker?.state === 'down' ? 'degraded' : 'ok';
+    return { status, uptime_s: Math.round((Date.now() - startedAt) / 1000), walkers: sources.walkers, store: sources.store, ...sources.counts(), ...(broker ? { broker } : {}) };
+  };
 }

@@ -1,4 +1,4 @@
-import type { DeliverLocally } from '../broker/broker.js';
+import type { DeliverLocally, Delivery } from '../broker/broker.js';
 import { topics, type Publisher } from './connection.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
@@ -10,7 +10,9 @@ import type { Session } from './session.js';
  * several of the listed channels.
  */
 export function createLocalDelivery(registry: Registry<Session>, publisher: Publisher): DeliverLocally {
-  return ({ kind, ids, frame }) => {
+  const served = new ServedCopies();
+  return ({ kind, ids, frame, key }) => {
+    if (key !== undefined && kind === 'channels') return served.deliver(registry, key, ids, frame);
     const unique = ids.length === 1 ? ids : [...new Set(ids)];
     switch (kind) {
       case 'clients':
@@ -38,4 +40,33 @@ export function createLocalDelivery(registry: Registry<Session>, publisher: Publ
       }
     }
   };
+}
+
+/**
+ * Copies of one multi-channel notification from another node arrive once per channel (keyed by
+ * origin and sequence, see broker/wire.ts). The clients served under each of the last
+ * `MAX_SERVED_KEYS` keys are remembered, so a connection in several of those channels gets the
+ * frame once; copies that arrive after their key was forgotten may repeat it.
+ */
+export const MAX_SERVED_KEYS = 1024;
+
+class ServedCopies {
+  private readonly served = new Map<string, Set<string>>();
+
+  deliver(registry: Registry<Session>, key: string, ids: Delivery['ids'], frame: string): void {
+    let seen = this.served.get(key);
+    if (seen === undefined) {
+      seen = new Set();
+      this.served.set(key, seen);
+      // Map iteration is insertion order: the first key is the oldest.
+      if (this.served.size > MAX_SERVED_KEYS) this.served.delete(this.served.keys().next().value as string);
+    }
+    for (const channel of ids) {
+      for (const clientId of registry.clientsInChannel(channel) ?? []) {
+        if (seen.has(clientId)) continue;
+        seen.add(clientId);
+        registry.get(clientId)?.handle.conn?.send(frame);
+      }
+    }
+  }
 }

@@ -43,7 +43,7 @@ export const MAX_CHANNELS_PER_CONNECTION = MAX_TARGET_IDS;
 const knownTypes = new Set<string>(frameTypes);
 
 export class Hub {
-  readonly registry = new Registry<Session>();
+  readonly registry: Registry<Session>;
   private readonly handlers: HandlerTable;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -55,6 +55,8 @@ export class Hub {
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
+    const broker = deps.broker;
+    this.registry = new Registry<Session>((kind, id, present) => (present ? broker.track(kind, id) : broker.untrack(kind, id)));
     this.now = deps.now ?? (() => performance.now());
     const rate = deps.options.frameRate;
     this.frameRate = rate && rate.perSec > 0 ? rate : null;

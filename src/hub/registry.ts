@@ -2,7 +2,13 @@
  * The local registries: clients by id, channel <-> clients and user (root id) -> clients.
  * Socket-free: a client record carries an opaque `handle` the caller gives it. Empty sets are
  * deleted, so after every client leaves all three maps are empty.
+ *
+ * `onTarget` hears when a user, channel or client gains its first member here (`present` true)
+ * or loses its last (false): the broker subscribes to exactly the targets this node holds.
  */
+import type { TargetKind } from '../broker/broker.js';
+
+export type TargetListener = (kind: TargetKind, id: string, present: boolean) => void;
 
 export interface ClientRecord<C> {
   readonly id: string;
@@ -24,11 +30,14 @@ export class Registry<C> {
   private readonly channels = new Map<string, Set<string>>();
   private readonly users = new Map<string, Set<string>>();
 
+  constructor(private readonly onTarget: TargetListener | null = null) {}
+
   add(id: string, rootId: string, primaryChannel: string, handle: C): ClientRecord<C> {
     if (this.clients.has(id)) throw new Error(`client ${id} is already registered`);
     const record: ClientRecord<C> = { id, rootId, primaryChannel, channels: new Set(), handle };
     this.clients.set(id, record);
-    addTo(this.users, rootId, id);
+    this.onTarget?.('clients', id, true);
+    this.addTo(this.users, 'users', rootId, id);
     this.join(id, primaryChannel);
     return record;
   }
@@ -42,7 +51,7 @@ export class Registry<C> {
     const record = this.clients.get(id);
     if (!record || record.channels.has(channel)) return false;
     record.channels.add(channel);
-    addTo(this.channels, channel, id);
+    this.addTo(this.channels, 'channels', channel, id);
     return true;
   }
 
@@ -50,7 +59,7 @@ export class Registry<C> {
   leave(id: string, channel: string): boolean {
     const record = this.clients.get(id);
     if (!record || !record.channels.delete(channel)) return false;
-    removeFrom(this.channels, channel, id);
+    this.removeFrom(this.channels, 'channels', channel, id);
     return true;
   }
 
@@ -58,17 +67,19 @@ export class Registry<C> {
   setUser(id: string, rootId: string): void {
     const record = this.clients.get(id);
     if (!record || record.rootId === rootId) return;
-    removeFrom(this.users, record.rootId, id);
+    // Added before removed, so a user moving between two sockets here is never briefly untracked.
+    this.addTo(this.users, 'users', rootId, id);
+    this.removeFrom(this.users, 'users', record.rootId, id);
     record.rootId = rootId;
-    addTo(this.users, rootId, id);
   }
 
   remove(id: string): ClientRecord<C> | undefined {
     const record = this.clients.get(id);
     if (!record) return undefined;
     this.clients.delete(id);
-    removeFrom(this.users, record.rootId, id);
-    for (const channel of record.channels) removeFrom(this.channels, channel, id);
+    this.onTarget?.('clients', id, false);
+    this.removeFrom(this.users, 'users', record.rootId, id);
+    for (const channel of record.channels) this.removeFrom(this.channels, 'channels', channel, id);
     return record;
   }
 
@@ -87,17 +98,20 @@ export class Registry<C> {
   counts(): RegistryCounts {
     return { clients: this.clients.size, channels: this.channels.size, users: this.users.size };
   }
-}
 
-function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
-  let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
-  set.add(id);
-}
+  private addTo(index: Map<string, Set<string>>, kind: TargetKind, key: string, id: string): void {
+    let set = index.get(key);
+    if (!set) {
+      index.set(key, (set = new Set()));
+      this.onTarget?.(kind, key, true);
+    }
+    set.add(id);
+  }
 
-function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(id);
-  if (set.size === 0) index.delete(key);
+  private removeFrom(index: Map<string, Set<string>>, kind: TargetKind, key: string, id: string): void {
+    const set = index.get(key);
+    if (!set || !set.delete(id) || set.size > 0) return;
+    index.delete(key);
+    this.onTarget?.(kind, key, false);
+  }
 }

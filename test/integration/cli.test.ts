@@ -46,7 +46,9 @@ function tempDir(prefix: string): string {
 function run(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [BIN, '--data-dir', tempDir('walker-hub-cli-'), ...args], {
     cwd: resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, WALKER_HUB_ANNOUNCE: '1', ...env },
+    // The test run's REDIS_URL and REDIS_CLUSTER_NODES (both set in CI) are not the command's:
+    // together they are a config error, and these tests are about a single node.
+    env: { ...process.env, REDIS_URL: '', REDIS_CLUSTER_NODES: '', WALKER_HUB_ANNOUNCE: '1', ...env },
   });
   children.add(child);
   let stderr = '';

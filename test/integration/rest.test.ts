@@ -146,11 +146,11 @@ describe('other routes', () => {
   it('GET /healthz reports status, uptime, walkers and counts that reflect a connected client', async () => {
     const before = await raw('/healthz');
     expect(before.status).toBe(200);
-    expect(before.body).toEqual({ status: 'ok', uptime_s: expect.any(Number), walkers: 5, store: expect.stringMatching(/^lmdb:/), clients: 0, channels: 0, users: 0, max_connections: expect.any(Number), accepting: true });
+    expect(before.body).toEqual({ status: 'ok', uptime_s: expect.any(Number), walkers: 5, store: expect.stringMatching(/^lmdb:/), clients: 0, channels: 0, users: 0, broker: { type: 'memory', state: 'local', topics: 0, dropped: 0 }, max_connections: expect.any(Number), accepting: true });
     expect(before.body['uptime_s']).toBeGreaterThanOrEqual(0);
     await connect(hub, { token, query: '?channel_id=health-room' });
     const after = await raw('/healthz');
-    expect(after.body).toEqual({ status: 'ok', uptime_s: expect.any(Number), walkers: 5, store: expect.stringMatching(/^lmdb:/), clients: 1, channels: 1, users: 1, max_connections: expect.any(Number), accepting: true });
+    expect(after.body).toEqual({ status: 'ok', uptime_s: expect.any(Number), walkers: 5, store: expect.stringMatching(/^lmdb:/), clients: 1, channels: 1, users: 1, broker: { type: 'memory', state: 'local', topics: 0, dropped: 0 }, max_connections: expect.any(Number), accepting: true });
   });
 
   it('unknown routes → 404 JSON', async () => {

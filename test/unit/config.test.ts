@@ -72,6 +72,26 @@ describe('config', () => {
     expect(() => parseConfig({ jwtTrustClaims: 'yes' })).toThrow(/jwtTrustClaims/);
   });
 
+  it('reads the broker keys and refuses a bad Redis URL, a bad node list, or both at once', () => {
+    const defaults = loadConfig([], {});
+    expect([defaults.redisUrl, defaults.redisClusterNodes, defaults.redisPrefix]).toEqual([undefined, undefined, 'wh:']);
+    expect(loadConfig(['--redis-prefix', 'app1:'], { REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', redisPrefix: 'app1:' });
+    expect(loadConfig([], { REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).redisClusterNodes).toBe('a:7000,b:7001');
+    const problems = (argv: string[], env: Record<string, string>) => {
+      try {
+        loadConfig(argv, env);
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems;
+        throw err;
+      }
+      return [];
+    };
+    expect(problems([], { REDIS_URL: 'http://x' })).toEqual([expect.stringContaining('REDIS_URL')]);
+    expect(problems([], { REDIS_CLUSTER_NODES: 'a:7000,b' })).toEqual([expect.stringContaining('host:port')]);
+    expect(problems(['--redis-prefix', 'has space'], {})).toEqual([expect.stringContaining('--redis-prefix')]);
+    expect(problems([], { REDIS_URL: 'redis://a', REDIS_CLUSTER_NODES: 'a:7000' })).toEqual([expect.stringContaining('set one, not both')]);
+  });
+
   it('prints help with every flag', () => {
     const help = configHelp();
     for (const flag of ['--host', '--port', '--walkers', '--jwt-secret', '--jwks-url', '--jwt-trust-claims', '--peer-events', '--max-payload', '--max-body']) {

@@ -48,3 +48,28 @@ describe('Registry', () => {
     expect(r.counts()).toEqual({ clients: 0, channels: 0, users: 0 });
   });
 });
+
+describe('Registry target events', () => {
+  it('reports the first member and the last one leaving of each user, channel and client', () => {
+    const events: string[] = [];
+    const r = new Registry<string>((kind, id, present) => events.push(`${present ? '+' : '-'}${kind}:${id}`));
+    r.add('a', 'root1', 'ch1', 'conn-a');
+    r.add('b', 'root1', 'ch1', 'conn-b');
+    expect(events.splice(0)).toEqual(['+clients:a', '+users:root1', '+channels:ch1', '+clients:b']);
+    r.join('a', 'ch2');
+    r.join('b', 'ch2');
+    r.leave('a', 'ch2');
+    expect(events.splice(0)).toEqual(['+channels:ch2']);
+    r.leave('b', 'ch2');
+    r.leave('b', 'ch2');
+    expect(events.splice(0)).toEqual(['-channels:ch2']);
+    // The new user is tracked before the old one is dropped, so no target is ever briefly missing.
+    r.setUser('a', 'root2');
+    r.setUser('b', 'root2');
+    expect(events.splice(0)).toEqual(['+users:root2', '-users:root1']);
+    r.remove('a');
+    r.remove('b');
+    r.remove('b');
+    expect(events.splice(0)).toEqual(['-clients:a', '-clients:b', '-users:root2', '-channels:ch1']);
+  });
+});

@@ -1,0 +1,15 @@
+/** Three hubs over a Redis Cluster's sharded pub/sub (REDIS_CLUSTER_NODES). */
+import { clusterAdmin, REDIS_CLUSTER_NODES, withService } from '../broker-helpers.js';
+import { clusterSuite } from './cluster.suite.js';
+
+withService('cluster over Redis Cluster', 'REDIS_CLUSTER_NODES', REDIS_CLUSTER_NODES, (list) => {
+  clusterSuite({
+    name: 'Redis Cluster',
+    config: { redisClusterNodes: list },
+    admin: async () => {
+      const admin = clusterAdmin(list);
+      await new Promise<void>((resolve, reject) => admin.once('ready', resolve).once('error', reject));
+      return admin;
+    },
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * One shard of a private Redis Cluster shut down and started again: topics on the other shards keep
+ * flowing, the dead shard's notifications are dropped (never queued and delivered late), the
+ * failure is logged once, and delivery on that shard resumes by itself. Starts its own cluster with
+ * ../shared/services/redis-cluster-up, so it can stop a shard without disturbing other test files.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Cluster } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PubSubBroker } from '../../src/broker/pubsub.js';
+import { createClusterBroker, parseClusterNodes } from '../../src/broker/redis-cluster.js';
+import { keySlot } from '../../src/broker/slot.js';
+import { targetTopic } from '../../src/broker/wire.js';
+import { createLogger } from '../../src/log.js';
+import { Recorder, testPrefix, withService } from '../broker-helpers.js';
+
+const SCRIPT = resolve(import.meta.dirname, '../../../shared/services/redis-cluster-up');
+const available = existsSync(SCRIPT) && spawnSync('redis-server', ['--version']).status === 0 ? SCRIPT : undefined;
+
+const isFree = (port: number) =>
+  new Promise<boolean>((done) => {
+    const server = createServer()
+      .once('error', () => done(false))
+      .listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+
+/** A block of 3 ports below 22000 whose cluster-bus ports (+10000) are free too. */
+async function freeBlock(): Promise<number> {
+  for (let port = 17000 + Math.floor(Math.random() * 400) * 10; port < 21990; port += 10) {
+    const ports = [0, 1, 2].flatMap((i) => [port + i, port + 10000 + i]);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return port;
+  }
+  throw new Error('no free port block for a private Redis Cluster');
+}
+
+async function startCluster(dir: string, first: number): Promise<string> {
+  const child = spawn(SCRIPT, [dir, String(first), '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  const nodes = /^REDIS_CLUSTER_NODES=(.+)$/m.exec(out)?.[1];
+  if (code !== 0 || nodes === undefined) throw new Error(`redis-cluster-up failed (${code}): ${out}`);
+  return nodes;
+}
+
+function stopShard(dir: string, shard: number): void {
+  const pidFile = join(dir, String(shard), 'redis.pid');
+  // No pid file: that shard never started (the cluster script failed), so there is nothing to stop.
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    // Already gone (a failed test may have stopped it): nothing to stop.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+withService('cluster broker through a shard outage', 'redis-server and ../shared/services/redis-cluster-up', available, () => {
+  describe('cluster broker through a shard outage', () => {
+    let dir = '';
+    const cleanups: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+      if (dir !== '') {
+        for (let shard = 0; shard < 3; shard++) stopShard(dir, shard);
+        await rm(dir, { recursive: true, force: true });
+      }
+      dir = '';
+    });
+
+    it('drops the dead shard\'s notifications, keeps the others, and resumes when it is back', { timeout: 60_000 }, async () => {
+      dir = mkdtempSync(join(tmpdir(), 'walker-hub-cluster-'));
+      const first = await freeBlock();
+      const list = await startCluster(dir, first);
+      const admin = new Cluster(parseClusterNodes(list));
+      cleanups.push(async () => void admin.disconnect());
+      await new Promise<void>((ready, fail) => admin.once('ready', ready).once('error', fail));
+
+      const prefix = testPrefix();
+      const lines: Array<{ msg?: string }> = [];
+      const log = createLogger('info', 'json', (line) => lines.push(JSON.parse(line) as { msg?: string }));
+      const a = createClusterBroker(parseClusterNodes(list), prefix, log);
+      const b = createClusterBroker(parseClusterNodes(list), prefix, log);
+      cleanups.push(() => a.close(), () => b.close());
+      const got = new Recorder();
+      await a.start(got.deliver);
+      await b.start(() => undefined);
+
+      // Twelve channels, and the shard (0..2) that owns each.
+      const ids = Array.from({ length: 12 }, (_, i) => `ch${i}`);
+      const shardOf = (id: string) => Number((admin.slots[keySlot(targetTopic(prefix, 'channels', id))]?.[0] ?? '').split(':')[1]) - first;
+      const dead = shardOf('ch0');
+      const onDead = ids.filter((id) => shardOf(id) === dead);
+      const onLive = ids.filter((id) => shardOf(id) !== dead);
+      expect(onLive.length).toBeGreaterThan(0);
+      for (const id of ids) a.track('channels', id);
+      await a.settled();
+      const send = (broker: PubSubBroker, frame: string, targets = ids) => {
+        for (const id of targets) broker.publish({ kind: 'channels', ids: [id], frame });
+      };
+      const arrived = (frame: string) => got.got.filter((d) => d.frame === frame).map((d) => d.ids[0]).sort();
+
+      send(b, 'before');
+      await got.wait((d) => d.frame === 'before', 12);
+
+      // SHUTDOWN returns once the server has closed its connections, so the shard is gone here.
+      spawnSync('redis-cli', ['-p', String(first + dead), 'shutdown', 'nosave']);
+      send(b, 'during');
+      await got.wait((d) => d.frame === 'during' && onLive.includes(d.ids[0] as string), onLive.length);
+
+      spawnSync(join(dir, String(dead), 'start'));
+      // The one bounded wait allowed: the first delivery on the restarted shard, re-sent until it
+      // arrives. Every probe before that is dropped, not queued.
+      const deadline = Date.now() + 20_000;
+      let probes = 0;
+      while (!got.got.some((d) => d.frame.startsWith('probe'))) {
+        if (Date.now() > deadline) throw new Error(`no delivery on the restarted shard after ${probes} probes`);
+        send(b, `probe${probes++}`, [onDead[0] as string]);
+        await Promise.race([got.wait((d) => d.frame.startsWith('probe')), new Promise((r) => setTimeout(r, 100))]);
+      }
+      send(b, 'after');
+      await got.wait((d) => d.frame === 'after', 12);
+
+      // What was sent to the dead shard never came, not even late (it would precede the probe).
+      expect(arrived('during')).toEqual([...onLive].sort());
+      expect(arrived('after')).toEqual([...ids].sort());
+      expect(b.health()).toMatchObject({ state: 'up' });
+      expect(b.health().dropped).toBeGreaterThanOrEqual(1);
+      expect(lines.filter((l) => l.msg === 'broker commands failing; notifications to the affected topics are dropped').length).toBeLessThanOrEqual(1);
+    });
+  });
+});
