@@ -128,6 +128,12 @@ const fields = {
     schema: z.enum(['auto', 'text', 'json']).default('auto'),
     help: 'log line format: json, text, or auto (text on a terminal, else json)',
   },
+  demo: {
+    flag: 'demo',
+    env: 'WALKER_HUB_DEMO',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+    help: 'serve the demo page at / (false = off: / is a 404 like any unknown route)',
+  },
 } satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
 
 type Fields = typeof fields;
