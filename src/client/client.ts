@@ -243,7 +243,11 @@ export class HubClient {
     const socket = this.socket;
     this.socket = null;
     this.live = false;
-    if (socket) socket.onmessage = socket.onclose = socket.onerror = null;
+    if (!socket) return;
+    socket.onmessage = socket.onclose = null;
+    // Still listened to: ws emits 'error' when a socket is closed mid-handshake, and an EventEmitter
+    // error with no listener would throw out of the event loop.
+    socket.onerror = () => undefined;
   }
 
   private startPings(): void {

@@ -235,6 +235,24 @@ describe('walker-hub/client keeps the connection', () => {
   });
 });
 
+it('close() during the handshake ends quietly (no stray socket error)', async () => {
+  // Accepts TCP and never answers the upgrade, so the socket is still connecting when closed.
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  try {
+    const c = client(`http://127.0.0.1:${port}`);
+    const [peer] = (await once(server, 'connection')) as [Socket];
+    const peerClosed = once(peer, 'close');
+    c.close();
+    await peerClosed;
+    await expect(c.ready).rejects.toMatchObject({ code: 'closed' });
+  } finally {
+    server.close();
+  }
+});
+
 /** A TCP proxy on 127.0.0.1 whose existing connections can be frozen (bytes held, sockets kept open). */
 async function startProxy(targetPort: number): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
   const pairs: Array<[Socket, Socket]> = [];
