@@ -6,7 +6,19 @@ const TOKEN_KEY = 'walker-hub-demo-token';
 const EMAIL_KEY = 'walker-hub-demo-email';
 const $ = (id) => document.getElementById(id);
 
-const hub = connect(location.origin, { getToken: () => sessionStorage.getItem(TOKEN_KEY) });
+// A saved token the hub keeps refusing (expired, revoked, another hub's secret) is dropped after a
+// few failed attempts, so the page falls back to public instead of retrying it for ever.
+let failedAttempts = 0;
+const hub = connect(location.origin, {
+  getToken: () => {
+    if (failedAttempts >= 3 && sessionStorage.getItem(TOKEN_KEY)) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      sessionStorage.removeItem(EMAIL_KEY);
+      $('account-status').textContent = 'The saved sign-in was refused; you are public now.';
+    }
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+});
 // For the browser console (and the end-to-end test): the page's own client.
 window.hub = hub;
 
@@ -24,7 +36,11 @@ function setStatus(text, up) {
   status.className = up ? 'up' : 'down';
 }
 
+hub.on('error', (frame) => {
+  if (frame.error?.code === 'connect_failed') failedAttempts++;
+});
 hub.on('connect', (info) => {
+  failedAttempts = 0;
   showInfo(info);
   setStatus('Connected', true);
   const email = sessionStorage.getItem(EMAIL_KEY);

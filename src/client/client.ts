@@ -220,6 +220,9 @@ export class HubClient {
     this.detach();
     this.pending.rejectAll(new HubClientError(0, { code: 'disconnected', message: `connection lost (${why.code}${why.reason ? `: ${why.reason}` : ''}) before the reply; the request may or may not have run` }));
     if (wasLive) this.emitter.emit('disconnect', why, false);
+    // Browsers hide why an upgrade failed (a refused token's 401 looks like any network error), so
+    // say that this attempt never got its connection frame; the app may then drop a stale token.
+    else this.emitter.emit('error', { type: 'error', error: { code: 'connect_failed', message: `connection closed before it was ready (${why.code})` } });
     this.scheduleRetry();
   }
 

@@ -220,6 +220,20 @@ describe('walker-hub/client keeps the connection', () => {
     }
   });
 
+  it('a token refused at the upgrade is replaced by getToken on the next attempt', async () => {
+    const hub = await startHub();
+    const expired = await signToken({}, { expiresIn: Math.floor(Date.now() / 1000) - 3600 });
+    const fresh = await signToken();
+    const tokens = [expired.token, fresh.token];
+    let calls = 0;
+    const c = client(hub.url, { getToken: () => tokens[Math.min(calls++, 1)] });
+    const failed = nextEvent<Frame>(c, 'error');
+    const info = await c.ready;
+    expect(((await failed)['error'] as { code: string }).code).toBe('connect_failed');
+    expect(calls).toBe(2);
+    expect(info.root_id).toBe(fresh.rootId);
+  });
+
   it('close() stops reconnecting and rejects what still waits', async () => {
     const hub = await startHub();
     const { token } = await signToken();
