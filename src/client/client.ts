@@ -2,12 +2,12 @@
  * One hub connection kept alive: connect, match replies to requests by `uid`, ping, and reconnect
  * with backoff (re-applying the token and re-subscribing channels). Runs in browsers and Node.
  */
-import { errorCatalogue } from '../errors.js';
-import type { ConnectionInfo, FrameOf, WireError } from '../protocol.js';
+import type { ConnectionInfo, FrameOf } from '../protocol.js';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { Emitter, type AnyListener } from './emitter.js';
 import { HubClientError } from './errors.js';
 import { Pending } from './pending.js';
+import { channelsOf, connectionInfo, errorOf } from './replies.js';
 import { OPEN, resolveSocket, socketUrl, type SocketLike } from './socket.js';
 import { lifecycleEvents, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type LifecycleEvents } from './types.js';
 
@@ -313,22 +313,4 @@ function abandon(socket: SocketLike): void {
   const terminate = (socket as { terminate?: () => void }).terminate;
   if (typeof terminate === 'function') terminate.call(socket);
   else socket.close(4000, 'ping timeout');
-}
-
-function connectionInfo(frame: Frame): ConnectionInfo | null {
-  const data = frame['data'] as Partial<ConnectionInfo> | undefined;
-  if (!data || typeof data.client_id !== 'string' || typeof data.root_id !== 'string' || typeof data.channel_id !== 'string') return null;
-  return { client_id: data.client_id, root_id: data.root_id, channel_id: data.channel_id };
-}
-
-function channelsOf(frame: Frame): string[] {
-  const ids = frame['channel_ids'];
-  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
-}
-
-/** An error reply as a HubClientError; `error` frames carry no status, so it comes from the catalogue. */
-function errorOf(frame: Frame): HubClientError {
-  const error = (frame['error'] as WireError | undefined) ?? { code: 'internal', message: 'malformed reply' };
-  const status = typeof frame['status'] === 'number' ? frame['status'] : (errorCatalogue as Record<string, { status: number } | undefined>)[error.code]?.status ?? 0;
-  return new HubClientError(status, error);
 }
