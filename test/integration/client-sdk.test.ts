@@ -120,6 +120,22 @@ describe('walker-hub/client against a hub', () => {
     expect(await untyped).toEqual(['message', { hello: 1 }]);
   });
 
+  it('send_alert sends a Directual alert frame to the caller, or to a channel', async () => {
+    const hub = await startHub();
+    const { token } = await signToken();
+    const c = client(hub.url, { token });
+    const listener = client(hub.url, { token: (await signToken()).token });
+    await Promise.all([c.ready, listener.ready]);
+    await listener.subscribe(['ops']);
+    const mine = nextEvent(c, 'alert');
+    expect(await c.call('send_alert', { message: 'hi' })).toEqual([{ sent: 'self' }]);
+    expect(await mine).toEqual({ type: 'alert', data: { message: 'hi', parameters: { position: 'top-right', duration: 4000 } } });
+    const theirs = nextEvent(listener, 'alert');
+    await c.call('send_alert', { message: 'deploy', channel_id: 'ops', position: 'bottom-left', duration: 1000, icon: '!' });
+    expect((await theirs)['data']).toEqual({ message: 'deploy', parameters: { position: 'bottom-left', duration: 1000, icon: '!' } });
+    await expect(c.call('send_alert', { message: 'x', position: 'middle' })).rejects.toMatchObject({ status: 422, code: 'invalid_input' });
+  });
+
   it('rejects a refused send (peer events need a token by default)', async () => {
     const hub = await startHub();
     const c = client(hub.url);

@@ -14,6 +14,8 @@ import { startHub, stopAll } from '../helpers.js';
 const CHROMIUM = '/usr/bin/chromium';
 const REQUIRE_SERVICES = process.env['REQUIRE_SERVICES'] === '1';
 const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
+/** How long a polled page state may take to appear on a loaded machine (a bound, not a pause). */
+const POLL = { timeout: 20_000 };
 
 /** What the demo page exposes on `window` (its SDK client), as far as this test uses it. */
 interface PageGlobals {
@@ -46,13 +48,13 @@ if (existsSync(CHROMIUM)) {
         if (msg.type() === 'error') problems.push(msg.text());
       });
       await page.goto(hub.url + path);
-      await expect.poll(() => page.locator('#status').textContent()).toBe('Connected');
+      await expect.poll(() => page.locator('#status').textContent(), POLL).toBe('Connected');
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill('correct horse battery');
       await page.getByRole('button', { name: 'Register' }).click();
       await page.locator('#account-status', { hasText: `Signed in as ${email}` }).waitFor();
       // The page shows the connection's new user root, not the public one.
-      await expect.poll(() => page.locator('#root-id').textContent()).toMatch(/^n::(?!0{23}1$)[0-9a-f]{24}$/);
+      await expect.poll(() => page.locator('#root-id').textContent(), POLL).toMatch(/^n::(?!0{23}1$)[0-9a-f]{24}$/);
       await page.getByLabel('Channel name').fill('lobby');
       await page.getByRole('button', { name: 'Join' }).click();
       await page.locator('#joined', { hasText: 'lobby' }).waitFor();
@@ -84,9 +86,11 @@ if (existsSync(CHROMIUM)) {
       expect(await toast.textContent()).toContain('🔔');
 
       // A refresher frame makes B reload its hub data.
+      // The page's own first load must be done, or it could pass for the refresh.
+      await b.locator('#refreshed[data-count]').waitFor();
       const before = Number(await b.locator('#refreshed').getAttribute('data-count'));
       await a.evaluate(() => (globalThis as unknown as PageGlobals).hub.sendToChannels(['lobby'], { type: 'refresh' }));
-      await expect.poll(async () => Number(await b.locator('#refreshed').getAttribute('data-count'))).toBe(before + 1);
+      await expect.poll(async () => Number(await b.locator('#refreshed').getAttribute('data-count')), POLL).toBe(before + 1);
       expect(await b.locator('#stat-users').textContent()).toBe('2');
 
       mkdirSync(ARTIFACTS, { recursive: true });
@@ -101,7 +105,7 @@ if (existsSync(CHROMIUM)) {
         );
       await redirect({ target: './lobby', delay: 10 });
       await b.waitForURL(`${hub.url}/demo/rooms/lobby`);
-      await expect.poll(() => b.locator('#status').textContent()).toBe('Connected');
+      await expect.poll(() => b.locator('#status').textContent(), POLL).toBe('Connected');
       // The page reconnected as the same user (token kept in sessionStorage, given by getToken).
       await b.locator('#account-status', { hasText: 'Signed in as bob@example.com' }).waitFor();
       expect(await b.locator('#root-id').textContent()).toBe(bobRoot);
