@@ -219,7 +219,7 @@ describe('walker-hub/client keeps the connection', () => {
     const proxy = await startProxy(hub.port);
     try {
       const { token } = await signToken();
-      const c = client(`http://127.0.0.1:${proxy.port}`, { token, pingIntervalMs: 20, pingTimeoutMs: 100 });
+      const c = client(`http://127.0.0.1:${proxy.port}`, { token, pingIntervalMs: 50, pingTimeoutMs: 500 });
       const first = await c.ready;
       const disconnected = nextEvent<{ code: number; reason: string }>(c, 'disconnect');
       const reconnected = nextEvent(c, 'reconnect');
