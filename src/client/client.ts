@@ -42,6 +42,8 @@ export class HubClient {
     private readonly url: string,
     private readonly options: ConnectOptions = {},
   ) {
+    // A malformed URL is the caller's bug: throw now rather than retry it for ever.
+    socketUrl(url, null, options.channelId);
     this.token = options.token ?? null;
     this.backoff = { ...defaultBackoff, ...options.backoff };
     this.timeoutMs = options.timeoutMs ?? 30_000;

@@ -259,6 +259,7 @@ describe('walker-hub/client keeps the connection', () => {
     c.close();
     expect(await waiting).toMatchObject({ code: 'closed' });
     expect(c.connected).toBe(false);
+    expect(() => connect('not a url', { WebSocket })).toThrow(TypeError);
     const never = connect('http://127.0.0.1:1', { WebSocket, backoff: FAST });
     never.close();
     await expect(never.ready).rejects.toMatchObject({ code: 'closed' });
