@@ -146,6 +146,12 @@ const fields = {
     schema: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('wh:'),
     help: 'prefix of every Redis topic (deployments sharing one Redis use different ones)',
   },
+  demo: {
+    flag: 'demo',
+    env: 'WALKER_HUB_DEMO',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
+    help: 'serve the demo page at / (false = off: / is a 404 like any unknown route)',
+  },
 } satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
 
 type Fields = typeof fields;

@@ -12,6 +12,7 @@ import { Hub } from './hub/hub.js';
 import { createLogger, type Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
 import { createHealth } from './http/health.js';
+import { buildDemo, createDemoRoutes } from './http/demo.js';
 import { createWalkerRoute } from './http/walker-route.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
@@ -61,6 +62,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const logLimiter = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS, clock }) : null;
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
+  // Bundled once per process, before anything is opened (a failure leaks
+  // nothing), so no request ever waits on esbuild.
+  const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
   const store = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
   const ownsStore = options.store === undefined;
   const broker = options.broker ?? createBroker(config, log);
@@ -103,6 +107,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const transport = createTransport(config, {
     hub,
     authenticator,
+    getRoutes: { ...demoRoutes },
     postRoutes: {
       '/walker/:name': createWalkerRoute(runner, authenticator),
       '/user/register': accounts.register,

@@ -97,3 +97,18 @@ export function salvageUid(value: unknown): string | undefined {
   const uidValue = (value as { uid?: unknown }).uid;
   return typeof uidValue === 'string' && uidValue.length <= MAX_ID_LENGTH ? uidValue : undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outgoing frames as types, for clients (src/client/ imports these with `import type`, so no zod
+// reaches a browser bundle). Each mirrors an encoder above.
+
+export type ConnectionFrame = { type: 'connection'; data: ConnectionInfo; uid?: string };
+export type WalkerReplyFrame =
+  | { type: 'walker'; walker: string; status: 200; reports: unknown[]; uid?: string }
+  | { type: 'walker'; walker: string; status: number; error: WireError; uid?: string };
+export type ErrorFrame = { type: 'error'; error: WireError; uid?: string };
+export type PongFrame = { type: 'pong'; uid?: string };
+export type ChannelsFrame = { type: 'subscribed' | 'unsubscribed'; channel_ids: string[]; uid?: string };
+export type AckFrame = { type: 'ack'; uid: string };
+/** Every frame the hub itself writes (notifications are whatever their sender put in `data`). */
+export type HubFrame = ConnectionFrame | WalkerReplyFrame | ErrorFrame | PongFrame | ChannelsFrame | AckFrame;

@@ -3,11 +3,16 @@
  * connections. Anything the hub stores goes to a fresh temporary folder, removed on exit.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { register } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../../src/config.js';
 import { createHub } from '../../src/node.js';
 import { HOST, limits, serve } from './child.js';
+
+// The bench walkers import `walker-hub`, which the package exports as its built dist/; map it to
+// the sources, as the walker-hub command does (bin/walker-hub.js).
+register('../../src/walkers/resolve-hook.ts', import.meta.url);
 
 serve(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'walker-hub-bench-'));

@@ -80,7 +80,7 @@ describe('walker-hub command', () => {
     const { child, exited } = run(['--port', '0', '--host', '127.0.0.1']);
     const port = await announcedPort(child);
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ status: 'ok', walkers: 7, clients: 0 });
+    expect(health).toMatchObject({ status: 'ok', walkers: 8, clients: 0 });
 
     const ws = new WebSocket(`ws://127.0.0.1:${port}/websocket`);
     const [first] = (await once(ws, 'message')) as [Buffer];

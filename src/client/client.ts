@@ -1,0 +1,318 @@
+/**
+ * One hub connection kept alive: connect, match replies to requests by `uid`, ping, and reconnect
+ * with backoff (re-applying the token and re-subscribing channels). Runs in browsers and Node.
+ */
+import type { ConnectionInfo, FrameOf } from '../protocol.js';
+import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
+import { Emitter, type AnyListener } from './emitter.js';
+import { HubClientError } from './errors.js';
+import { Pending } from './pending.js';
+import { channelsOf, connectionInfo, errorOf } from './replies.js';
+import { OPEN, resolveSocket, socketUrl, type SocketLike } from './socket.js';
+import { lifecycleEvents, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type LifecycleEvents } from './types.js';
+
+/** Any JSON value but undefined, as the protocol requires of a payload. */
+type Payload = FrameOf<'user'>['data'];
+type Outbound = FrameOf<'walker'> | FrameOf<'client'> | FrameOf<'channel'> | FrameOf<'user'> | FrameOf<'change_user'> | FrameOf<'subscribe'> | FrameOf<'unsubscribe'> | FrameOf<'ping'>;
+
+export class HubClient {
+  /** The current connection's ids; null until the first `connection` frame. */
+  info: ConnectionInfo | null = null;
+  /** Resolves with `info` once first connected; rejects if the client is closed first. */
+  readonly ready: Promise<ConnectionInfo>;
+
+  private readonly emitter: Emitter<unknown>;
+  private readonly pending = new Pending();
+  private readonly backoff: BackoffOptions;
+  private readonly timeoutMs: number;
+  private token: string | null;
+  /** Channels joined with subscribe(), re-joined after a reconnect (the connection's own channel is in the URL). */
+  private readonly channels = new Set<string>();
+  private socket: SocketLike | null = null;
+  /** True once the current socket has delivered its `connection` frame. */
+  private live = false;
+  private everConnected = false;
+  private closed = false;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private settleReady!: { resolve: (info: ConnectionInfo) => void; reject: (err: Error) => void };
+
+  constructor(
+    private readonly url: string,
+    private readonly options: ConnectOptions = {},
+  ) {
+    // A malformed URL is the caller's bug: throw now rather than retry it for ever.
+    socketUrl(url, null, options.channelId);
+    this.token = options.token ?? null;
+    this.backoff = { ...defaultBackoff, ...options.backoff };
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.emitter = new Emitter(options.onListenerError ?? ((err) => console.error('walker-hub/client: a listener threw', err)));
+    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
+    // A client closed before it connected rejects `ready`; that must not be an unhandled rejection
+    // for callers who never awaited it. Awaiting it still sees the rejection.
+    this.ready.catch(() => undefined);
+    void this.open();
+  }
+
+  on<E extends keyof LifecycleEvents>(type: E, fn: (value: LifecycleEvents[E]) => void): this;
+  on(type: string, fn: (frame: Frame) => void): this;
+  on(type: string, fn: (value: never) => void): this {
+    this.emitter.on(type, fn as (value: unknown) => void);
+    return this;
+  }
+
+  /** Removes one listener, or every listener of `type` when `fn` is absent. */
+  off(type: string, fn?: (value: never) => void): this {
+    this.emitter.off(type, fn as ((value: unknown) => void) | undefined);
+    return this;
+  }
+
+  /** Every incoming frame that is not a reply to this client's own request. */
+  onAny(fn: (type: string, frame: Frame) => void): this {
+    this.emitter.onAny(fn as AnyListener<unknown>);
+    return this;
+  }
+
+  offAny(fn?: (type: string, frame: Frame) => void): this {
+    this.emitter.offAny(fn as AnyListener<unknown> | undefined);
+    return this;
+  }
+
+  /** Runs a walker and resolves with its `reports`; a walker error rejects with its status and code. */
+  async call(walker: string, context: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown[]> {
+    const reply = await this.request({ type: 'walker', walker, context, response: true, ...(options.node !== undefined ? { node: options.node } : {}) }, options.timeoutMs, `walker ${walker}`);
+    if (reply.type === 'walker' && reply['status'] === 200 && Array.isArray(reply['reports'])) return reply['reports'] as unknown[];
+    throw errorOf(reply);
+  }
+
+  /** Resolves once the hub has taken the delivery (`ack`); rejects when it is refused (e.g. `forbidden`). */
+  sendToUsers(rootIds: string[], data: Payload): Promise<void> {
+    return this.acked({ type: 'user', root_ids: rootIds, data }, 'user');
+  }
+
+  sendToChannels(channelIds: string[], data: Payload): Promise<void> {
+    return this.acked({ type: 'channel', channel_ids: channelIds, data }, 'channel');
+  }
+
+  sendToClients(clientIds: string[], data: Payload): Promise<void> {
+    return this.acked({ type: 'client', client_ids: clientIds, data }, 'client');
+  }
+
+  /** Joins channels (kept across reconnects); resolves with every channel the connection is in now. */
+  async subscribe(channelIds: string[]): Promise<string[]> {
+    const reply = await this.request({ type: 'subscribe', channel_ids: channelIds }, undefined, 'subscribe');
+    for (const id of channelIds) this.channels.add(id);
+    return channelsOf(reply);
+  }
+
+  async unsubscribe(channelIds: string[]): Promise<string[]> {
+    const reply = await this.request({ type: 'unsubscribe', channel_ids: channelIds }, undefined, 'unsubscribe');
+    for (const id of channelIds) this.channels.delete(id);
+    return channelsOf(reply);
+  }
+
+  /**
+   * Switches the connection's user (no token: public). Resolves with the new `info`; a refused
+   * token rejects with `invalid_token`, and the connection is then public (so is every reconnect).
+   */
+  async changeUser(token?: string | null): Promise<ConnectionInfo> {
+    const uid = this.pending.nextUid();
+    const bearer = token ?? null;
+    this.token = bearer;
+    this.send({ type: 'change_user', token: bearer, uid });
+    // The hub answers a refused token with an error and then the (public) connection frame, both
+    // with the uid; they can arrive in one read, so the error is held until the connection frame.
+    let refused: Frame | null = null;
+    const reply = await this.pending.wait(uid, this.timeoutMs, 'change_user', (frame) => frame.type === 'error' && (refused = frame) !== null);
+    const info = this.connectionOf(reply);
+    if (refused === null) return info;
+    this.token = null;
+    throw errorOf(refused);
+  }
+
+  /** Closes for good: no reconnect; requests still waiting reject with `closed`. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const socket = this.socket;
+    this.detach();
+    socket?.close(1000, 'client closed');
+    const err = new HubClientError(0, { code: 'closed', message: 'the client was closed' });
+    this.pending.rejectAll(err);
+    this.settleReady.reject(err);
+  }
+
+  get connected(): boolean {
+    return this.live;
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private async open(): Promise<void> {
+    let socket: SocketLike;
+    try {
+      if (this.options.getToken) this.token = (await this.options.getToken()) ?? null;
+      const Socket = await resolveSocket(this.options.WebSocket);
+      if (this.closed) return;
+      socket = new Socket(socketUrl(this.url, this.token, this.options.channelId ?? this.info?.channel_id));
+    } catch (err) {
+      // A failing getToken, a missing WebSocket or a malformed URL: retried like a refused connection.
+      this.emitter.emit('error', { type: 'error', error: { code: 'connect_failed', message: (err as Error).message } });
+      return this.scheduleRetry();
+    }
+    this.socket = socket;
+    socket.onmessage = (event: { data: unknown }) => this.receive(socket, event.data);
+    socket.onclose = (event: { code: number; reason: string }) => this.dropped(socket, { code: event.code, reason: event.reason });
+    // An error event is always followed by a close event; the close decides what happens next.
+    socket.onerror = () => undefined;
+  }
+
+  private receive(socket: SocketLike, data: unknown): void {
+    if (socket !== this.socket || typeof data !== 'string') return;
+    let frame: Frame;
+    try {
+      const parsed: unknown = JSON.parse(data);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return;
+      frame = parsed as Frame;
+    } catch {
+      // The hub only sends JSON; anything else is not ours to deliver. Nothing to recover.
+      return;
+    }
+    if (!this.live) {
+      if (frame.type === 'connection') void this.onConnectionFrame(frame);
+      return;
+    }
+    const uid = frame['uid'];
+    if (typeof uid === 'string' && this.pending.settle(uid, frame)) return;
+    if (frame.type === 'connection') this.info = connectionInfo(frame) ?? this.info;
+    const type = typeof frame.type === 'string' ? frame.type : 'message';
+    // A peer cannot fake the SDK's own events: frames named like them reach catch-all listeners only.
+    if (lifecycleEvents.has(type)) this.emitter.emitAny(type, frame);
+    else this.emitter.emit(type, frame);
+  }
+
+  /** The socket's first frame: the link is usable; restore what the previous link had, then announce it. */
+  private async onConnectionFrame(frame: Frame): Promise<void> {
+    const info = connectionInfo(frame);
+    if (!info) return;
+    this.info = info;
+    this.live = true;
+    this.attempt = 0;
+    this.startPings();
+    const reconnected = this.everConnected;
+    this.everConnected = true;
+    if (reconnected && this.channels.size > 0) {
+      try {
+        await this.request({ type: 'subscribe', channel_ids: [...this.channels] }, undefined, 'subscribe');
+      } catch (err) {
+        this.emitter.emit('error', { type: 'error', error: { code: (err as HubClientError).code, message: `re-subscribe failed: ${(err as Error).message}` } });
+        if ((err as HubClientError).code === 'disconnected') return;
+      }
+    }
+    this.settleReady.resolve(info);
+    if (reconnected) this.emitter.emit('reconnect', info, false);
+    this.emitter.emit('connect', info, false);
+  }
+
+  private dropped(socket: SocketLike, why: DisconnectInfo): void {
+    if (socket !== this.socket) return;
+    const wasLive = this.live;
+    this.detach();
+    this.pending.rejectAll(new HubClientError(0, { code: 'disconnected', message: `connection lost (${why.code}${why.reason ? `: ${why.reason}` : ''}) before the reply; the request may or may not have run` }));
+    if (wasLive) this.emitter.emit('disconnect', why, false);
+    // Browsers hide why an upgrade failed (a refused token's 401 looks like any network error), so
+    // say that this attempt never got its connection frame; the app may then drop a stale token.
+    else this.emitter.emit('error', { type: 'error', error: { code: 'connect_failed', message: `connection closed before it was ready (${why.code})` } });
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed) return;
+    if (this.options.reconnect === false) {
+      this.closed = true;
+      this.settleReady.reject(new HubClientError(0, { code: 'disconnected', message: 'could not connect (reconnect is off)' }));
+      return;
+    }
+    const delay = backoffDelay(this.attempt++, this.backoff);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.open();
+    }, delay);
+  }
+
+  private detach(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.live = false;
+    if (!socket) return;
+    socket.onmessage = socket.onclose = null;
+    // Still listened to: ws emits 'error' when a socket is closed mid-handshake, and an EventEmitter
+    // error with no listener would throw out of the event loop.
+    socket.onerror = () => undefined;
+  }
+
+  private startPings(): void {
+    const interval = this.options.pingIntervalMs ?? 25_000;
+    if (interval <= 0) return;
+    const timeout = this.options.pingTimeoutMs ?? 10_000;
+    this.pingTimer = setInterval(() => {
+      const socket = this.socket;
+      if (!socket || !this.live) return;
+      const uid = this.pending.nextUid();
+      this.pending.wait(uid, timeout, 'ping').then(
+        () => undefined,
+        (err: HubClientError) => {
+          // Only an unanswered ping means a dead link; a drop already handled itself.
+          if (err.code !== 'timeout' || socket !== this.socket) return;
+          abandon(socket);
+          this.dropped(socket, { code: 4000, reason: `no pong within ${timeout} ms` });
+        },
+      );
+      this.send({ type: 'ping', uid });
+    }, interval);
+  }
+
+  private send(frame: Outbound): void {
+    const socket = this.socket;
+    if (!socket || !this.live || socket.readyState !== OPEN) throw new HubClientError(0, { code: 'disconnected', message: 'not connected' });
+    socket.send(JSON.stringify(frame));
+  }
+
+  private request(frame: Outbound, timeoutMs: number | undefined, what: string): Promise<Frame> {
+    const uid = this.pending.nextUid();
+    try {
+      this.send({ ...frame, uid });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.pending.wait(uid, timeoutMs ?? this.timeoutMs, what).then((reply) => {
+      if (reply.type === 'error') throw errorOf(reply);
+      return reply;
+    });
+  }
+
+  private acked(frame: Outbound, what: string): Promise<void> {
+    const done = this.request(frame, undefined, what).then(() => undefined);
+    // Fire-and-forget callers need not await; awaiting callers still see a refusal.
+    done.catch(() => undefined);
+    return done;
+  }
+
+  private connectionOf(frame: Frame): ConnectionInfo {
+    const info = connectionInfo(frame);
+    if (!info) throw new HubClientError(0, { code: 'disconnected', message: 'unexpected reply to change_user' });
+    this.info = info;
+    return info;
+  }
+}
+
+/** Drops a socket without waiting for a closing handshake that a dead link will never complete. */
+function abandon(socket: SocketLike): void {
+  const terminate = (socket as { terminate?: () => void }).terminate;
+  if (typeof terminate === 'function') terminate.call(socket);
+  else socket.close(4000, 'ping timeout');
+}

@@ -1,0 +1,60 @@
+/** The SDK's public types. Wire shapes come from the protocol module (type-only: no zod at run time). */
+import type { ConnectionInfo } from '../protocol.js';
+import type { BackoffOptions } from './backoff.js';
+import type { SocketConstructor } from './socket.js';
+
+export type { ConnectionInfo };
+
+/** A frame as received: the hub's own frames, or a notification exactly as its sender wrote it. */
+export type Frame = { readonly type?: unknown; readonly [key: string]: unknown };
+
+export type TokenSource = () => string | null | undefined | Promise<string | null | undefined>;
+
+export interface ConnectOptions {
+  /** A JWT (bare or `Bearer ...`); absent = a public connection. */
+  readonly token?: string | null;
+  /**
+   * Called before every connection attempt (the first and each reconnect); its token replaces the
+   * current one, so an expired token does not lock the client out. A throw counts as a failed attempt.
+   */
+  readonly getToken?: TokenSource;
+  /** The connection's channel (`?channel_id=`); absent = the hub picks one, kept across reconnects. */
+  readonly channelId?: string;
+  /** A WebSocket class (the `ws` package's in Node 20); default: the global one, else `ws` imported on first use. */
+  readonly WebSocket?: SocketConstructor;
+  /** Reconnect after the link drops (default true). */
+  readonly reconnect?: boolean;
+  readonly backoff?: Partial<BackoffOptions>;
+  /** App-level ping period, ms (default 25,000; 0 = no pings, so a dead link is only noticed by the OS). */
+  readonly pingIntervalMs?: number;
+  /** How long a ping may go unanswered before the link counts as dead and is replaced, ms (default 10,000). */
+  readonly pingTimeoutMs?: number;
+  /** Default reply timeout of `call`, `subscribe`, `unsubscribe`, `changeUser` and sends, ms (default 30,000). */
+  readonly timeoutMs?: number;
+  /** Where a throwing listener's error goes (default console.error). */
+  readonly onListenerError?: (err: unknown) => void;
+}
+
+export interface CallOptions {
+  /** Reply timeout, ms (default: the client's `timeoutMs`). */
+  readonly timeoutMs?: number;
+  /** Passed to the walker as `ctx.node` (jac-cloud compatibility). */
+  readonly node?: string;
+}
+
+export interface DisconnectInfo {
+  readonly code: number;
+  readonly reason: string;
+}
+
+/** Events the SDK itself emits. Frames whose `type` is one of these names reach `onAny` only. */
+export interface LifecycleEvents {
+  /** Every time a connection is ready (first connect and each reconnect), after re-subscribing. */
+  connect: ConnectionInfo;
+  /** After a reconnect, once the token is re-applied and channels re-subscribed. */
+  reconnect: ConnectionInfo;
+  /** The link dropped (the hub closed it, the network failed, or pings went unanswered). */
+  disconnect: DisconnectInfo;
+}
+export type LifecycleEvent = keyof LifecycleEvents;
+export const lifecycleEvents: ReadonlySet<string> = new Set<LifecycleEvent>(['connect', 'reconnect', 'disconnect']);

@@ -1,0 +1,320 @@
+/**
+ * The SDK (walker-hub/client) in Node against real hubs: replies matched by uid, listeners,
+ * subscriptions, change_user, and the connection kept alive across a hub restart and a dead link.
+ */
+import { once } from 'node:events';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { connect, HubClientError, type HubClient, type Frame } from '../../src/client/index.js';
+import { closeClients, connect as rawConnect, signToken, startHub, stopAll } from '../helpers.js';
+
+const clients = new Set<HubClient>();
+/** Small backoff so reconnects in these tests take milliseconds, never a fixed sleep. */
+const FAST = { minDelayMs: 10, maxDelayMs: 50, factor: 2 };
+
+function client(url: string, options: Parameters<typeof connect>[1] = {}): HubClient {
+  const c = connect(url, { WebSocket, backoff: FAST, ...options });
+  clients.add(c);
+  return c;
+}
+
+/** Resolves with the next value a listener of `type` gets. */
+function nextEvent<T = Frame>(c: HubClient, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const fn = (value: T) => {
+      c.off(type, fn as (v: never) => void);
+      resolve(value);
+    };
+    c.on(type, fn as (v: Frame) => void);
+  });
+}
+
+afterEach(async () => {
+  for (const c of clients) c.close();
+  clients.clear();
+  await closeClients();
+});
+afterAll(stopAll);
+
+describe('walker-hub/client against a hub', () => {
+  it('resolves ready with the connection ids and runs walkers, matching replies by uid', async () => {
+    const hub = await startHub();
+    const { token, rootId } = await signToken();
+    const c = client(hub.url, { token, channelId: 'lobby' });
+    const info = await c.ready;
+    expect(info).toEqual({ client_id: expect.any(String), root_id: rootId, channel_id: 'lobby' });
+    expect(c.info).toEqual(info);
+
+    const progress: Frame[] = [];
+    const seen: string[] = [];
+    c.on('progress', (f) => progress.push(f));
+    c.onAny((type) => seen.push(type));
+    // Two calls at once: each gets its own reply.
+    const [a, b] = await Promise.all([c.call('self_progress_notif', {}), c.call('send_chat_to_group', { channel_id: 'nobody-here' })]);
+    expect(a).toEqual(['do something 1', 'do something 2', 'do something 3', 'do something 4', 'do something 5', 'do something 6']);
+    expect(b).toEqual([]);
+    expect(progress.map((f) => (f['data'] as { progress: string }).progress)).toEqual(['0%', '20%', '40%', '60%', '80%', '100%']);
+    // Replies to our own calls are not events.
+    expect(seen).toEqual(['progress', 'progress', 'progress', 'progress', 'progress', 'progress']);
+  });
+
+  it('rejects a walker error with its status and code, and an unknown walker with 404', async () => {
+    const hub = await startHub();
+    const { token } = await signToken();
+    const c = client(hub.url, { token });
+    await c.ready;
+    const bad = await c.call('self_progress_notif', { delay_ms: 'soon' }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(HubClientError);
+    expect(bad).toMatchObject({ status: 422, code: 'invalid_input' });
+    expect((bad as HubClientError).issues?.[0]?.path).toBe('delay_ms');
+    await expect(c.call('no_such_walker')).rejects.toMatchObject({ status: 404, code: 'unknown_walker' });
+
+    const pub = client(hub.url);
+    await pub.ready;
+    await expect(pub.call('self_progress_notif')).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+
+  it('rejects a call that gets no reply in time with a timeout', async () => {
+    const hub = await startHub();
+    const { token } = await signToken();
+    const c = client(hub.url, { token });
+    await c.ready;
+    // Five steps of 5 s: far longer than the 30 ms the call waits.
+    await expect(c.call('self_progress_notif', { delay_ms: 5000 }, { timeoutMs: 30 })).rejects.toMatchObject({ status: 0, code: 'timeout' });
+  });
+
+  it('sends to channels, users and clients; on, onAny and off', async () => {
+    const hub = await startHub();
+    const alice = await signToken();
+    const bob = await signToken();
+    const a = client(hub.url, { token: alice.token });
+    const b = client(hub.url, { token: bob.token });
+    await Promise.all([a.ready, b.ready]);
+    expect(await b.subscribe(['room-1', 'room-2'])).toEqual(expect.arrayContaining(['room-1', 'room-2']));
+
+    const any: Array<[string, Frame]> = [];
+    b.onAny((type, frame) => any.push([type, frame]));
+    const chat = nextEvent(b, 'chat');
+    await a.sendToChannels(['room-1'], { type: 'chat', data: { text: 'to the room' } });
+    expect(await chat).toEqual({ type: 'chat', data: { text: 'to the room' } });
+
+    const toUser = nextEvent(b, 'chat');
+    await a.sendToUsers([bob.rootId], { type: 'chat', data: { text: 'to bob' } });
+    expect((await toUser)['data']).toEqual({ text: 'to bob' });
+
+    const removedGot: Frame[] = [];
+    const dropped = (f: Frame) => removedGot.push(f);
+    b.on('chat', dropped);
+    b.off('chat', dropped);
+    const toClient = nextEvent(b, 'chat');
+    await a.sendToClients([b.info!.client_id], { type: 'chat', data: { text: 'to this tab' } });
+    expect((await toClient)['data']).toEqual({ text: 'to this tab' });
+    expect(any.map(([type]) => type)).toEqual(['chat', 'chat', 'chat']);
+    expect(removedGot).toEqual([]);
+
+    expect(await b.unsubscribe(['room-1'])).not.toContain('room-1');
+    // A payload without a type reaches onAny as 'message'.
+    const untyped = new Promise<[string, Frame]>((resolve) => b.onAny((type, frame) => resolve([type, frame])));
+    await a.sendToClients([b.info!.client_id], { hello: 1 });
+    expect(await untyped).toEqual(['message', { hello: 1 }]);
+  });
+
+  it('send_alert sends a Directual alert frame to the caller, or to a channel', async () => {
+    const hub = await startHub();
+    const { token } = await signToken();
+    const c = client(hub.url, { token });
+    const listener = client(hub.url, { token: (await signToken()).token });
+    await Promise.all([c.ready, listener.ready]);
+    await listener.subscribe(['ops']);
+    const mine = nextEvent(c, 'alert');
+    expect(await c.call('send_alert', { message: 'hi' })).toEqual([{ sent: 'self' }]);
+    expect(await mine).toEqual({ type: 'alert', data: { message: 'hi', parameters: { position: 'top-right', duration: 4000 } } });
+    const theirs = nextEvent(listener, 'alert');
+    await c.call('send_alert', { message: 'deploy', channel_id: 'ops', position: 'bottom-left', duration: 1000, icon: '!' });
+    expect((await theirs)['data']).toEqual({ message: 'deploy', parameters: { position: 'bottom-left', duration: 1000, icon: '!' } });
+    await expect(c.call('send_alert', { message: 'x', position: 'middle' })).rejects.toMatchObject({ status: 422, code: 'invalid_input' });
+  });
+
+  it('rejects a refused send (peer events need a token by default)', async () => {
+    const hub = await startHub();
+    const c = client(hub.url);
+    await c.ready;
+    await expect(c.sendToChannels(['x'], { type: 'chat' })).rejects.toMatchObject({ code: 'forbidden', status: 403 });
+  });
+
+  it('changes user, and a refused token leaves the connection public', async () => {
+    const hub = await startHub();
+    const c = client(hub.url);
+    const publicInfo = await c.ready;
+    const { token, rootId } = await signToken();
+    expect((await c.changeUser(`Bearer ${token}`)).root_id).toBe(rootId);
+    expect(c.info?.root_id).toBe(rootId);
+    await expect(c.changeUser('not-a-jwt')).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
+    expect(c.info?.root_id).toBe(publicInfo.root_id);
+  });
+
+  it('a frame named like an SDK event reaches onAny only', async () => {
+    const hub = await startHub();
+    const sender = await signToken();
+    const c = client(hub.url);
+    await c.ready;
+    const s = await rawConnect(hub, { token: sender.token });
+    const faked: unknown[] = [];
+    c.on('reconnect', (info) => faked.push(info));
+    const any = new Promise<string>((resolve) => c.onAny((type) => resolve(type)));
+    s.send({ type: 'client', client_ids: [c.info!.client_id], data: { type: 'reconnect' } });
+    expect(await any).toBe('reconnect');
+    expect(faked).toEqual([]);
+  });
+});
+
+describe('walker-hub/client keeps the connection', () => {
+  it('across a hub restart: calls in flight reject, getToken runs before the reconnect, channels are re-joined', async () => {
+    let hub = await startHub();
+    const port = hub.port;
+    const user = await signToken();
+    let tokenCalls = 0;
+    const c = client(hub.url, {
+      channelId: 'home',
+      getToken: async () => {
+        tokenCalls++;
+        return (await signToken({ sub: user.userId, root_id: user.rootId })).token;
+      },
+    });
+    const first = await c.ready;
+    expect(tokenCalls).toBe(1);
+    expect(first.root_id).toBe(user.rootId);
+    await c.subscribe(['room']);
+
+    // A slow walker is running when the hub goes away: its call must reject, not hang.
+    const started = nextEvent(c, 'progress');
+    const inFlight = c.call('self_progress_notif', { delay_ms: 2000 }).catch((e: unknown) => e);
+    await started;
+    const disconnected = nextEvent<{ code: number }>(c, 'disconnect');
+    const reconnected = nextEvent(c, 'reconnect');
+    await hub.close();
+    expect((await disconnected).code).toBe(1001);
+    expect(await inFlight).toMatchObject({ code: 'disconnected', status: 0 });
+    await expect(c.call('self_progress_notif')).rejects.toMatchObject({ code: 'disconnected' });
+
+    hub = await startHub({ port });
+    const info = await reconnected;
+    expect(tokenCalls).toBeGreaterThanOrEqual(2);
+    expect(info.root_id).toBe(user.rootId);
+    expect(info.channel_id).toBe('home');
+    expect(info.client_id).not.toBe(first.client_id);
+
+    // Re-subscribed: a message to 'room' on the new hub reaches it.
+    const sender = await signToken();
+    const s = await rawConnect(hub, { token: sender.token });
+    const chat = nextEvent(c, 'chat');
+    s.send({ type: 'channel', channel_ids: ['room'], data: { type: 'chat', data: 'after restart' } });
+    expect((await chat)['data']).toBe('after restart');
+    expect(await c.call('self_progress_notif')).toHaveLength(6);
+  });
+
+  it('notices a dead link by its unanswered pings and reconnects', async () => {
+    const hub = await startHub();
+    const proxy = await startProxy(hub.port);
+    try {
+      const { token } = await signToken();
+      const c = client(`http://127.0.0.1:${proxy.port}`, { token, pingIntervalMs: 50, pingTimeoutMs: 500 });
+      const first = await c.ready;
+      const disconnected = nextEvent<{ code: number; reason: string }>(c, 'disconnect');
+      const reconnected = nextEvent(c, 'reconnect');
+      // The TCP connection stays open but carries nothing: only the app-level ping can tell.
+      proxy.freeze();
+      const why = await disconnected;
+      expect(why.code).toBe(4000);
+      expect(why.reason).toMatch(/no pong/);
+      const info = await reconnected;
+      expect(info.client_id).not.toBe(first.client_id);
+      expect(await c.call('self_progress_notif')).toHaveLength(6);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a token refused at the upgrade is replaced by getToken on the next attempt', async () => {
+    const hub = await startHub();
+    const expired = await signToken({}, { expiresIn: Math.floor(Date.now() / 1000) - 3600 });
+    const fresh = await signToken();
+    const tokens = [expired.token, fresh.token];
+    let calls = 0;
+    const c = client(hub.url, { getToken: () => tokens[Math.min(calls++, 1)] });
+    const failed = nextEvent<Frame>(c, 'error');
+    const info = await c.ready;
+    expect(((await failed)['error'] as { code: string }).code).toBe('connect_failed');
+    expect(calls).toBe(2);
+    expect(info.root_id).toBe(fresh.rootId);
+  });
+
+  it('close() stops reconnecting and rejects what still waits', async () => {
+    const hub = await startHub();
+    const { token } = await signToken();
+    const c = client(hub.url, { token });
+    await c.ready;
+    const waiting = c.call('self_progress_notif', { delay_ms: 2000 }).catch((e: unknown) => e);
+    c.close();
+    expect(await waiting).toMatchObject({ code: 'closed' });
+    expect(c.connected).toBe(false);
+    expect(() => connect('not a url', { WebSocket })).toThrow(TypeError);
+    const never = connect('http://127.0.0.1:1', { WebSocket, backoff: FAST });
+    never.close();
+    await expect(never.ready).rejects.toMatchObject({ code: 'closed' });
+  });
+});
+
+it('close() during the handshake ends quietly (no stray socket error)', async () => {
+  // Accepts TCP and never answers the upgrade, so the socket is still connecting when closed.
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  try {
+    const c = client(`http://127.0.0.1:${port}`);
+    const [peer] = (await once(server, 'connection')) as [Socket];
+    const peerClosed = once(peer, 'close');
+    c.close();
+    await peerClosed;
+    await expect(c.ready).rejects.toMatchObject({ code: 'closed' });
+  } finally {
+    server.close();
+  }
+});
+
+/** A TCP proxy on 127.0.0.1 whose existing connections can be frozen (bytes held, sockets kept open). */
+async function startProxy(targetPort: number): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
+  const pairs: Array<[Socket, Socket]> = [];
+  const server: Server = createServer((down) => {
+    const up = tcpConnect(targetPort, '127.0.0.1');
+    down.pipe(up);
+    up.pipe(down);
+    down.on('error', () => up.destroy());
+    up.on('error', () => down.destroy());
+    pairs.push([down, up]);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+  return {
+    port: address.port,
+    freeze() {
+      for (const [down, up] of pairs.splice(0)) {
+        down.unpipe(up);
+        up.unpipe(down);
+        down.pause();
+        up.pause();
+        frozen.push(down, up);
+      }
+    },
+    async close() {
+      for (const s of [...frozen.splice(0), ...pairs.flat()]) s.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+const frozen: Socket[] = [];
