@@ -232,3 +232,17 @@ export async function refusedUpgrade(
     await closed;
   }
 }
+
+/**
+ * The environment for a hub command a test spawns on its own: the test run's, without the service
+ * URLs CI sets for other tests (MONGODB_URL, REDIS_URL, REDIS_CLUSTER_NODES) and without any
+ * WALKER_HUB_* setting, so a single-node hub on its embedded store is what runs, plus `extra`.
+ */
+export function standaloneEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key.startsWith('WALKER_HUB_') || key === 'MONGODB_URL' || key === 'REDIS_URL' || key === 'REDIS_CLUSTER_NODES') continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}

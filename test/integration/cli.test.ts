@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { standaloneEnv } from '../helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/walker-hub.js');
 /** The default `--data-dir` (`data`), relative to the checkout the hub is started from. */
@@ -46,9 +47,7 @@ function tempDir(prefix: string): string {
 function run(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [BIN, '--data-dir', tempDir('walker-hub-cli-'), ...args], {
     cwd: resolve(import.meta.dirname, '../..'),
-    // The test run's REDIS_URL and REDIS_CLUSTER_NODES (both set in CI) are not the command's:
-    // together they are a config error, and these tests are about a single node.
-    env: { ...process.env, REDIS_URL: '', REDIS_CLUSTER_NODES: '', WALKER_HUB_ANNOUNCE: '1', ...env },
+    env: standaloneEnv({ WALKER_HUB_ANNOUNCE: '1', ...env }),
   });
   children.add(child);
   let stderr = '';

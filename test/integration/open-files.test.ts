@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TestClient } from '../helpers.js';
+import { standaloneEnv, TestClient } from '../helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/walker-hub.js');
 const PRLIMIT = '/usr/bin/prlimit';
@@ -42,7 +42,7 @@ async function startLimitedHub(env: Record<string, string> = {}): Promise<Hub> {
   const dir = mkdtempSync(join(tmpdir(), 'walker-hub-nofile-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const child = spawn(PRLIMIT, [`--nofile=${NOFILE}:${NOFILE}`, process.execPath, BIN, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data')], {
-    env: { ...process.env, WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_LOG_LEVEL: 'info', ...env },
+    env: standaloneEnv({ WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_LOG_LEVEL: 'info', ...env }),
   });
   cleanups.push(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

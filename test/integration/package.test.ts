@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
+import { standaloneEnv } from '../helpers.js';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
@@ -58,6 +59,7 @@ export default defineWalker({ input, auth: false, methods: ['post', 'websocket']
 
   const hub = spawn('npx', ['--no-install', 'walker-hub', '--port', '0', '--announce', 'true', '--walkers', 'my-walkers', '--data-dir', 'data', '--log-level', 'warn'], {
     cwd: app,
+    env: standaloneEnv(),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
