@@ -126,7 +126,14 @@ function health(port: number, agent: Agent): Promise<Record<string, unknown>> {
   });
 }
 
-describe.skipIf(!existsSync(PRLIMIT) || !existsSync('/proc/self/limits'))('open-file limit', () => {
+const canLimit = existsSync(PRLIMIT) && existsSync('/proc/self/limits');
+if (!canLimit) {
+  // prlimit (util-linux) and /proc are on every Debian machine; elsewhere this test cannot run.
+  if (process.env['REQUIRE_SERVICES'] === '1') throw new Error(`REQUIRE_SERVICES=1 but ${PRLIMIT} or /proc/self/limits is missing`);
+  console.warn(`SKIPPED: open-file limit test — ${PRLIMIT} or /proc/self/limits is missing`);
+}
+
+describe.skipIf(!canLimit)('open-file limit', () => {
   it('refuses upgrades over the derived cap and, flooded past the limit, stays near idle and keeps serving', async () => {
     const hub = await startLimitedHub();
     const pid = hub.child.pid as number;
