@@ -7,7 +7,8 @@
  * connected at delivery time does not get the frame later.
  */
 
-export type TargetKind = 'clients' | 'channels' | 'users';
+/** `broadcast` reaches every connected client, public and authenticated; its `ids` are ignored (send `[]`). */
+export type TargetKind = 'clients' | 'channels' | 'users' | 'broadcast';
 
 export interface Delivery {
   readonly kind: TargetKind;
@@ -16,11 +17,17 @@ export interface Delivery {
   readonly frame: string;
 }
 
-export type DeliverLocally = (delivery: Delivery) => void;
+/** Returns how many local connections the frame was handed to (brokers may ignore it; metrics count it). */
+export type DeliverLocally = (delivery: Delivery) => number;
+
+/** What a broker reports of its link to the other nodes (`/metrics`); a broker without a link is always `up`. */
+export type BrokerState = 'up' | 'down';
 
 export interface Broker {
   /** Starts delivering everything published (here and on other nodes) to `deliver`. */
   start(deliver: DeliverLocally): Promise<void>;
   publish(delivery: Delivery): void;
   close(): Promise<void>;
+  /** Optional: the link's state now; absent means `up` while started. */
+  state?(): BrokerState;
 }
