@@ -21,7 +21,6 @@ export const targetedNotification = z
     data: z.unknown().describe('delivered exactly as given, like the data of a user/channel/client frame'),
   })
   .superRefine((v, ctx) => {
-    if (v.data === undefined) ctx.addIssue({ code: 'custom', path: ['data'], message: 'is required' });
     const any = v.broadcast === true || (v.users?.length ?? 0) + (v.channels?.length ?? 0) + (v.clients?.length ?? 0) > 0;
     if (!any) ctx.addIssue({ code: 'custom', path: [], message: 'nothing to target: give users, channels or clients, or broadcast: true' });
   });
