@@ -3,7 +3,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { RunningHub } from '../../src/node.js';
 import { defineWalker } from '../../src/walkers/define.js';
-import { closeClients, connect, post, refusedUpgrade, signToken, startHub, stopAll, walkersFrom } from '../helpers.js';
+import { createStore } from '../../src/store/index.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
+import { closeClients, connect, post, refusedUpgrade, signToken, startHub, stopAll, tempDir, walkersFrom } from '../helpers.js';
 
 afterEach(closeClients);
 afterAll(stopAll);
@@ -71,6 +73,8 @@ describe('GET /metrics', () => {
     expect(await noisy.request({ type: 'walker', walker: 'echo', context: { n: 7 }, response: true })).toMatchObject({ status: 200, reports: [7] });
     noisy.send({ type: 'ping' });
     expect((await noisy.next('error'))['error']).toMatchObject({ code: 'rate_limited' });
+    // A failed walker call over WebSocket is an error too (a `walker` frame carrying the error).
+    expect(await member.request({ type: 'walker', walker: 'echo', context: { n: 'x' } })).toMatchObject({ status: 422, error: { code: 'invalid_input' } });
     // A frame over maxPayloadBytes: the hub closes with 1009 (counted before the client sees it).
     doomed.send('x'.repeat(2048));
     expect((await doomed.closed).code).toBe(1009);
@@ -88,7 +92,9 @@ describe('GET /metrics', () => {
     expect(moved('walker_hub_disconnects_total{code="1009"}')).toBe(1);
     expect(moved('walker_hub_frames_in_total{type="ping"}')).toBe(1);
     expect(moved('walker_hub_frames_in_total{type="invalid"}')).toBe(1);
-    expect(moved('walker_hub_frames_in_total{type="walker"}')).toBe(1);
+    expect(moved('walker_hub_frames_in_total{type="walker"}')).toBe(2);
+    expect(moved('walker_hub_error_frames_total{code="invalid_input"}')).toBe(1);
+    expect(moved('walker_hub_walker_calls_total{walker="echo",via="websocket",status="422"}')).toBe(1);
     expect(moved('walker_hub_error_frames_total{code="invalid_json"}')).toBe(1);
     expect(moved('walker_hub_error_frames_total{code="rate_limited"}')).toBe(1);
     expect(moved('walker_hub_rate_limited_total{limit="frame"}')).toBe(1);
@@ -107,6 +113,21 @@ describe('GET /metrics', () => {
     // The scrapes themselves are responses too.
     expect(moved('walker_hub_http_responses_total{route="/metrics",status="200"}')).toBe(2);
     expect(value(after, 'walker_hub_connections{auth="public"}')).toBe(1);
+  });
+
+  it('reports walker_hub_store_up 0 when the store does not answer its ping', async () => {
+    const store = await createStore({ dataDir: tempDir() });
+    const failing = new Proxy(store, {
+      get: (target, key, receiver) => (key === 'ping' ? () => Promise.reject(new StoreUnavailableError('down for the test')) : Reflect.get(target, key, receiver)),
+    });
+    const hub = await startHub({}, { store: failing });
+    try {
+      expect(value(await scrape(hub.url), 'walker_hub_store_up')).toBe(0);
+    } finally {
+      // The hub does not close a store it was given; its folder goes with stopAll().
+      await hub.close();
+      await store.close();
+    }
   });
 
   it('counts login and register refusals by their budget as rate_limited{limit="auth"}', async () => {
