@@ -52,6 +52,7 @@ function slowWalkers(): string {
       '  async run(ctx, { ms }) {',
       "    ctx.notifyChannels(['watch'], { type: 'started', data: { via: ctx.via } });",
       '    await new Promise((resolve) => setTimeout(resolve, ms));',
+      "    ctx.log.info('slow walker finished', { via: ctx.via });",
       "    return { slept: ms };",
       '  },',
       '});',
@@ -122,6 +123,9 @@ describe('drain on SIGTERM', () => {
     const watcher = await TestClient.connect(`${hub.ws}?channel_id=watch`);
     const bystander = await TestClient.connect(hub.ws);
     const { reply } = await slowCall(hub.base, watcher, 3000);
+    // The same walker over WebSocket: its socket is closed by the drain, but the walker still finishes.
+    bystander.send({ type: 'walker', walker: 'slow', context: { ms: 3000 } });
+    expect(await watcher.next('started')).toEqual({ type: 'started', data: { via: 'websocket' } });
 
     hub.child.kill('SIGTERM');
     expect(await watcher.closed).toEqual({ code: 1012, reason: 'server restarting; reconnect' });
@@ -139,6 +143,7 @@ describe('drain on SIGTERM', () => {
     expect(out.code).toBe(0);
     expect(out.messages).toContain('SIGTERM: shutting down');
     expect(out.messages).not.toContain('drain timed out; closing with work in flight');
+    expect(out.messages.filter((m) => m === 'slow walker finished')).toHaveLength(2);
   });
 
   it('stops waiting at WALKER_HUB_DRAIN_TIMEOUT and still exits 0, saying so', async () => {
