@@ -3,7 +3,8 @@
  * process). Counters are tallies (tally.ts) read at scrape; gauges are read from their sources at
  * scrape; process and event-loop metrics are prom-client's defaults (`nodejs_eventloop_lag_*`).
  */
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { FastHistogram } from './histogram.js';
 import type { BrokerState, TargetKind } from '../broker/broker.js';
 import type { Metrics, RateLimit } from './sinks.js';
 import { Tally } from './tally.js';
@@ -81,13 +82,7 @@ export function createMetrics(sources: MetricSources): HubMetrics {
   const refusals = new Tally(registry, 'walker_hub_rate_limited_total', 'Requests refused by a budget: frame (per-connection frame budget), auth (login/register), connections (upgrade caps)', ['limit']);
   const published = new Tally(registry, 'walker_hub_broker_published_total', 'Deliveries this node handed to the broker, by target kind', ['kind']);
   const received = new Tally(registry, 'walker_hub_broker_received_total', 'Deliveries the broker handed to this node (its own included), by target kind', ['kind']);
-  const walkerSeconds = new Histogram({
-    name: 'walker_hub_walker_duration_seconds',
-    help: 'Walker call duration (input parsing included), seconds',
-    labelNames: ['walker', 'via'],
-    buckets: WALKER_BUCKETS,
-    registers: [registry],
-  });
+  const walkerSeconds = new FastHistogram(registry, 'walker_hub_walker_duration_seconds', 'Walker call duration (input parsing included), seconds', ['walker', 'via'], WALKER_BUCKETS);
 
   const metrics: Metrics = {
     connected: () => connects.add(1, ''),
@@ -97,7 +92,7 @@ export function createMetrics(sources: MetricSources): HubMetrics {
     delivered: (kind: TargetKind, n) => deliveries.add(n, kind),
     walkerCall: (walker, via, status, seconds) => {
       walkerCalls.add(1, walker, via, statusText(status));
-      walkerSeconds.observe({ walker, via }, seconds);
+      walkerSeconds.observe(walker, via, seconds);
     },
     httpResponse: (route, status) => responses.add(1, route, statusText(status)),
     rateLimited: (limit: RateLimit) => refusals.add(1, limit),
