@@ -226,6 +226,8 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
     const hasParam = pattern.includes(':');
+    // Only the server API (/api/...) takes a key: other routes skip the header lookup.
+    const readsApiKey = pattern.startsWith('/api/');
     app.post(pattern, (res, req) => {
       const requestId = nextRequestId();
       const reqLog = log.child({ request_id: requestId });
@@ -234,7 +236,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
         name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
         query: req.getQuery() ?? '',
         authorization: req.getHeader('authorization'),
-        apiKey: req.getHeader('x-api-key'),
+        apiKey: readsApiKey ? req.getHeader('x-api-key') : '',
         contentType: req.getHeader('content-type'),
         ip: remoteIp(res),
         body: EMPTY_BODY,
