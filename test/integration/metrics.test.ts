@@ -61,18 +61,21 @@ describe('GET /metrics', () => {
     const member = await connect(hub, { token, query: '?channel_id=room' });
     const noisy = await connect(hub, { query: '?channel_id=room' });
     const doomed = await connect(hub);
+    const limited = await connect(hub);
     const during = await scrape(hub.url);
     expect(value(during, 'walker_hub_connections{auth="authenticated"}')).toBe(1);
-    expect(value(during, 'walker_hub_connections{auth="public"}')).toBe(2);
+    expect(value(during, 'walker_hub_connections{auth="public"}')).toBe(3);
 
-    // Frames: a ping, bad JSON, a walker call; then the budget (burst 3) refuses the fourth.
+    // Frames: a ping, bad JSON, a walker call (within noisy's burst of 3).
     noisy.send({ type: 'ping' });
     await noisy.next('pong');
     noisy.send('{not json');
     expect((await noisy.next('error'))['error']).toMatchObject({ code: 'invalid_json' });
     expect(await noisy.request({ type: 'walker', walker: 'echo', context: { n: 7 }, response: true })).toMatchObject({ status: 200, reports: [7] });
-    noisy.send({ type: 'ping' });
-    expect((await noisy.next('error'))['error']).toMatchObject({ code: 'rate_limited' });
+    // Four pings in one go: the budget (burst 3, 1/s) refuses the fourth.
+    for (let i = 0; i < 4; i++) limited.send({ type: 'ping' });
+    for (let i = 0; i < 3; i++) await limited.next('pong');
+    expect((await limited.next('error'))['error']).toMatchObject({ code: 'rate_limited' });
     // A failed walker call over WebSocket is an error too (a `walker` frame carrying the error).
     expect(await member.request({ type: 'walker', walker: 'echo', context: { n: 'x' } })).toMatchObject({ status: 422, error: { code: 'invalid_input' } });
     // A frame over maxPayloadBytes: the hub closes with 1009 (counted before the client sees it).
@@ -88,9 +91,9 @@ describe('GET /metrics', () => {
 
     const after = await scrape(hub.url);
     const moved = (key: string) => value(after, key) - value(before, key);
-    expect(moved('walker_hub_connects_total')).toBe(3);
+    expect(moved('walker_hub_connects_total')).toBe(4);
     expect(moved('walker_hub_disconnects_total{code="1009"}')).toBe(1);
-    expect(moved('walker_hub_frames_in_total{type="ping"}')).toBe(1);
+    expect(moved('walker_hub_frames_in_total{type="ping"}')).toBe(4);
     expect(moved('walker_hub_frames_in_total{type="invalid"}')).toBe(1);
     expect(moved('walker_hub_frames_in_total{type="walker"}')).toBe(2);
     expect(moved('walker_hub_error_frames_total{code="invalid_input"}')).toBe(1);
@@ -112,7 +115,7 @@ describe('GET /metrics', () => {
     expect(moved('walker_hub_http_responses_total{route="/api/notify",status="401"}')).toBe(1);
     // The scrapes themselves are responses too.
     expect(moved('walker_hub_http_responses_total{route="/metrics",status="200"}')).toBe(2);
-    expect(value(after, 'walker_hub_connections{auth="public"}')).toBe(1);
+    expect(value(after, 'walker_hub_connections{auth="public"}')).toBe(2);
   });
 
   it('reports walker_hub_store_up 0 when the store does not answer its ping', async () => {
