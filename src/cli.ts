@@ -38,10 +38,18 @@ async function main(argv: string[]): Promise<number> {
   }
   // Signal handlers go in before the hub announces itself: a script may send SIGTERM as soon as
   // it reads the announcement.
+  // The first signal drains (bounded by drainTimeoutMs) and exits 0; a second one exits at once,
+  // with 128 + the signal's number as a shell reports a process killed by it.
   const stopped = new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn(`${signal} again: exiting now, without waiting for the drain`);
+        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      }
+      stopping = true;
       log.info(`${signal}: shutting down`);
-      running.close().then(
+      running.drain().then(
         () => resolve(0),
         (err: unknown) => {
           log.error('shutdown failed', { error: String(err) });
@@ -49,8 +57,8 @@ async function main(argv: string[]): Promise<number> {
         },
       );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   const names = [...running.walkers.keys()];
   log.info(`walker hub listening on ${running.url} (WebSocket ${running.url.replace(/^http/, 'ws')}/websocket)`, { walkers: names });

@@ -122,6 +122,28 @@ const fields = {
     schema: int(0, 1_000_000).default(20),
     help: 'lines per message and 10 s that client-triggered warnings/errors may write, then one summary (0 = no limit)',
   },
+  apiKeys: {
+    flag: 'api-key',
+    env: 'WALKER_HUB_API_KEY',
+    schema: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k !== ''))
+      .pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))),
+    help: 'server API keys for POST /api/notify, comma-separated (several for rotation; none = the route answers 404)',
+  },
+  drainTimeoutMs: {
+    flag: 'drain-timeout',
+    env: 'WALKER_HUB_DRAIN_TIMEOUT',
+    schema: int(0, 3_600_000).default(10_000),
+    help: 'on SIGTERM/SIGINT, longest wait for in-flight requests and walkers before closing, ms',
+  },
+  metricsPort: {
+    flag: 'metrics-port',
+    env: 'WALKER_HUB_METRICS_PORT',
+    schema: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
+    help: 'serve GET /metrics on this port (same host) instead of the main one (unset = main port)',
+  },
   logFormat: {
     flag: 'log-format',
     env: 'WALKER_HUB_LOG_FORMAT',

@@ -38,6 +38,7 @@ export const errorCatalogue = {
   server_full: { status: 503, message: 'The hub is at its connection limit; try again later' },
   store_unavailable: { status: 503, message: 'The data store is unavailable; try again shortly' },
   walker_timeout: { status: 504, message: 'Walker did not finish in time' },
+  invalid_api_key: { status: 401, message: 'A valid server API key is required (Authorization: Bearer <key> or X-API-Key)' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
@@ -92,6 +93,8 @@ export const closeCodes = {
   tooBig: 1009,
   /** Still sending frames over the per-connection rate after being told (`rate_limited`) to slow down. */
   rateLimited: 4029,
+  /** The hub is draining (SIGTERM/SIGINT): reconnect, to another node or to this one once it is back. */
+  restarting: 1012,
 } as const;
 
 /** Flattens validation issues (zod's shape) into `{path, message}` pairs with dotted paths. */

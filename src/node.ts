@@ -11,8 +11,19 @@ import type { Config } from './config.js';
 import { Hub } from './hub/hub.js';
 import { createLogger, type Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
-import { createHealth } from './http/health.js';
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { createApiKeys } from './http/api-keys.js';
+import { createHealth, createReadiness } from './http/health.js';
 import { buildDemo, createDemoRoutes } from './http/demo.js';
+import { RequestTracker } from './http/inflight.js';
+import { createNotifyRoutes } from './http/notify.js';
+import { createOpenApiDocument } from './http/openapi.js';
+import { RawBody } from './http/request.js';
+import { closeCodes } from './errors.js';
+import { MeteredBroker } from './metrics/broker.js';
+import { createMetrics } from './metrics/registry.js';
+import { createMetricsRoute, serveMetrics } from './metrics/route.js';
 import { createWalkerRoute } from './http/walker-route.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
@@ -47,8 +58,19 @@ export interface RunningHub {
   readonly walkers: ReadonlyMap<string, LoadedWalker>;
   /** Carries notifications (and revocations) to other nodes; the in-process one without Redis. */
   readonly broker: Broker;
+  /** The port of `/metrics` when `metricsPort` is set (else it is on `port`). */
+  readonly metricsPort: number | null;
+  /**
+   * Graceful stop: `/readyz` turns 503, new upgrades and REST requests get 503, every socket is
+   * closed with 1012, then in-flight REST requests and walkers are awaited for at most
+   * `timeoutMs` (default `drainTimeoutMs`) before everything is closed as by `close()`.
+   * Resolves with whether everything in flight finished in time.
+   */
+  drain(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
+
+const VERSION = (JSON.parse(readFileSync(resolvePath(import.meta.dirname, '../package.json'), 'utf8')) as { version: string }).version;
 
 /** The window of `config.logLimit` (lines per message that client-triggered warnings and errors may write). */
 export const LOG_INTERVAL_MS = 10_000;
@@ -67,13 +89,23 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
   const store = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
   const ownsStore = options.store === undefined;
-  const broker = options.broker ?? createBroker(config, log);
+  // Sources are read at scrape time; `hub` and `tracker` exist by the time anything scrapes.
+  const hubMetrics = createMetrics({
+    connections: () => hub.connectionsByAuth(),
+    brokerState: () => broker.state(),
+    pingStore: () => store.ping(),
+    ready: () => !tracker.isDraining,
+  });
+  const { metrics } = hubMetrics;
+  const innerBroker = options.broker ?? createBroker(config, log);
+  const broker = new MeteredBroker(innerBroker, metrics);
+  const tracker = new RequestTracker(metrics);
   const revocations = new Revocations(store, log);
   relayRevocations(revocations, broker, log);
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
   const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
-  const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, clientLog);
+  const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, clientLog, metrics);
   const hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
@@ -85,6 +117,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     broker,
     log: clientLog,
     clock,
+    metrics,
   });
   // A logout (here, or on another node once synced) downgrades the sockets using those tokens.
   revocations.onRevoked(() => hub.revokeWhere(isRevoked));
@@ -104,21 +137,35 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     },
     log: clientLog,
   });
+  const notify = createNotifyRoutes({ keys: createApiKeys(config.apiKeys), broker, reach: (kind, ids) => hub.reach(kind, ids) });
+  const metricsHere = config.metricsPort === undefined;
+  const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
+  const readiness = createReadiness(() => tracker.isDraining);
   const transport = createTransport(config, {
     hub,
     authenticator,
-    getRoutes: { ...demoRoutes },
     postRoutes: {
-      '/walker/:name': createWalkerRoute(runner, authenticator),
-      '/user/register': accounts.register,
-      '/user/login': accounts.login,
-      '/user/logout': accounts.logout,
+      '/walker/:name': tracker.wrap(createWalkerRoute(runner, authenticator)),
+      '/user/register': tracker.wrap(accounts.register, { budgeted: true }),
+      '/user/login': tracker.wrap(accounts.login, { budgeted: true }),
+      '/user/logout': tracker.wrap(accounts.logout),
+      '/api/notify': tracker.wrap(notify.notify),
+      '/api/notify/batch': tracker.wrap(notify.batch),
+    },
+    getRoutes: {
+      ...demoRoutes,
+      '/readyz': readiness,
+      '/openapi.json': () => ({ status: 200, body: openApi }),
+      ...(metricsHere ? { '/metrics': createMetricsRoute(hubMetrics) } : {}),
     },
     health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
     log: clientLog,
+    metrics,
   });
+  let metricsServer: { port: number; close(): Promise<void> } | null = null;
   const shutdown = async () => {
     transport.close();
+    await metricsServer?.close();
     authenticator.close();
     revocations.stop();
     logLimiter?.close();
@@ -131,12 +178,33 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     await authenticator.start();
     await hub.start(transport.publisher);
     port = await transport.listen();
+    if (config.metricsPort !== undefined) metricsServer = await serveMetrics(hubMetrics, config.host, config.metricsPort, log);
   } catch (err) {
     await shutdown();
     throw err;
   }
   log.info('store ready', { store: store.description });
+  const metricsPortBound: number | null = metricsServer?.port ?? null;
   let closed: Promise<void> | null = null;
+  const close = () => (closed ??= shutdown());
+  let drained: Promise<boolean> | null = null;
+  const drain = async (timeoutMs: number): Promise<boolean> => {
+    tracker.drain();
+    transport.refuseUpgrades();
+    log.debug('draining', { connections: hub.counts().clients, requests: tracker.inflight, walkers: runner.inflight, timeout_ms: timeoutMs });
+    hub.closeAll('server restarting; reconnect', closeCodes.restarting);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const finished = await Promise.race([Promise.all([tracker.idle(), runner.idle()]).then(() => true as const), late]);
+    clearTimeout(timer);
+    if (!finished) log.warn('drain timed out; closing with work in flight', { requests: tracker.inflight, walkers: runner.inflight });
+    // One macrotask turn, so responses written by the last requests' continuations leave before the sockets close.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await close();
+    return finished;
+  };
   return {
     host: config.host,
     port,
@@ -146,7 +214,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     store,
     jwtSecret: secret,
     walkers,
-    broker,
-    close: () => (closed ??= shutdown()),
+    broker: innerBroker,
+    metricsPort: metricsPortBound,
+    drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),
+    close,
   };
 }

@@ -17,7 +17,7 @@ const revocationMessage = z.object({
 });
 
 export function relayRevocations(revocations: Revocations, broker: Broker, log: Logger): void {
-  revocations.onLocalRevoke((changes) => broker.broadcast(JSON.stringify({ v: 1, type: 'revocations', tokens: changes.tokens, users: changes.users })));
+  revocations.onLocalRevoke((changes) => broker.sendControl(JSON.stringify({ v: 1, type: 'revocations', tokens: changes.tokens, users: changes.users })));
   let badLogged = false;
   broker.onControl((text) => {
     let value: unknown;

@@ -12,7 +12,11 @@
  * broker is disconnected reach local targets only.
  */
 
-export type TargetKind = 'clients' | 'channels' | 'users';
+/** `broadcast` reaches every connected client, public and authenticated; its `ids` are ignored (send `[]`). */
+export type TargetKind = 'clients' | 'channels' | 'users' | 'broadcast';
+
+/** The one id `track`/`untrack` use for `broadcast`: a node holds it while it has any local connection. */
+export const BROADCAST_ID = '*';
 
 export interface Delivery {
   readonly kind: TargetKind;
@@ -27,7 +31,8 @@ export interface Delivery {
   readonly key?: string;
 }
 
-export type DeliverLocally = (delivery: Delivery) => void;
+/** Returns how many local connections the frame was handed to (brokers may ignore it; metrics count it). */
+export type DeliverLocally = (delivery: Delivery) => number;
 
 /** Cluster control traffic (revocations): opaque text, delivered to every other node. */
 export type ControlListener = (text: string) => void;
@@ -52,8 +57,8 @@ export interface Broker {
   track(kind: TargetKind, id: string): void;
   /** This node lost its last local member of a target. */
   untrack(kind: TargetKind, id: string): void;
-  /** Sends control text to every other node (never back to this one). */
-  broadcast(text: string): void;
+  /** Sends control text (revocations) to every other node (never back to this one). */
+  sendControl(text: string): void;
   onControl(listener: ControlListener): void;
   health(): BrokerHealth;
   /** Resolves once every subscription change made so far has been acknowledged (or cannot be sent now). */

@@ -14,7 +14,7 @@ export class MemoryBroker implements Broker {
 
   track(_kind: TargetKind, _id: string): void {}
   untrack(_kind: TargetKind, _id: string): void {}
-  broadcast(_text: string): void {}
+  sendControl(_text: string): void {}
   onControl(_listener: ControlListener): void {}
 
   health(): BrokerHealth {

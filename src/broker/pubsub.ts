@@ -12,7 +12,9 @@ import { nanoid } from 'nanoid';
 import type { Logger } from '../log.js';
 import type { Broker, BrokerHealth, BrokerState, ControlListener, DeliverLocally, Delivery, TargetKind } from './broker.js';
 import { Subscriptions } from './subscriptions.js';
-import { controlTopic, messageHead, parseMessage, parseTopic, targetTopic } from './wire.js';
+import { BROADCAST_ID, controlTopic, messageHead, parseMessage, parseTopic, targetTopic } from './wire.js';
+
+const BROADCAST_IDS: readonly string[] = [BROADCAST_ID];
 
 export interface PubSubEvents {
   message(topic: string, text: string): void;
@@ -107,7 +109,7 @@ export class PubSubBroker implements Broker {
       this.dropped++;
       return;
     }
-    const ids = delivery.ids.length === 1 ? delivery.ids : [...new Set(delivery.ids)];
+    const ids = delivery.kind === 'broadcast' ? BROADCAST_IDS : delivery.ids.length === 1 ? delivery.ids : [...new Set(delivery.ids)];
     const seq = delivery.kind === 'channels' && ids.length > 1 ? ++this.seq : 0;
     const text = messageHead(this.nodeId, seq) + delivery.frame;
     for (const id of ids) this.client.publish(targetTopic(this.prefix, delivery.kind, id), text).catch(this.publishFailed);
@@ -121,7 +123,7 @@ export class PubSubBroker implements Broker {
     this.subscriptions.delete(targetTopic(this.prefix, kind, id));
   }
 
-  broadcast(text: string): void {
+  sendControl(text: string): void {
     if (!this.client.isReady()) {
       this.dropped++;
       return;
@@ -175,7 +177,8 @@ export class PubSubBroker implements Broker {
     }
     const target = parseTopic(this.prefix, topic);
     if (target === null || this.deliver === null) return;
-    if (message.seq === 0) this.deliver({ kind: target.kind, ids: [target.id], frame: message.body });
+    if (target.kind === 'broadcast') this.deliver({ kind: 'broadcast', ids: [], frame: message.body });
+    else if (message.seq === 0) this.deliver({ kind: target.kind, ids: [target.id], frame: message.body });
     else this.deliver({ kind: target.kind, ids: [target.id], frame: message.body, key: `${message.origin}:${message.seq}` });
   }
 

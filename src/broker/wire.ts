@@ -1,7 +1,8 @@
 /**
  * What travels through Redis: topic names and the message text.
  *
- * Topic: `<prefix><k>:<id>`, k = u (user root id), c (channel), k (client id); `<prefix>ctl` carries
+ * Topic: `<prefix><k>:<id>`, k = u (user root id), c (channel), k (client id), b (broadcast: the one
+ * topic `<prefix>b:*`, which a node holds while it has any local connection); `<prefix>ctl` carries
  * control messages. No hash tags, so in Redis Cluster topics spread over every shard.
  *
  * Message, version 1: `1 <origin> <seq> <body>` — origin is the publishing node's id (a node skips
@@ -9,11 +10,12 @@
  * origin:seq, so a connection in several of them is served once), body is the frame text as-is.
  */
 import type { TargetKind } from './broker.js';
+export { BROADCAST_ID } from './broker.js';
 
 export const WIRE_VERSION = '1';
 
-const letters: Record<TargetKind, string> = { users: 'u', channels: 'c', clients: 'k' };
-const kinds: Record<string, TargetKind> = { u: 'users', c: 'channels', k: 'clients' };
+const letters: Record<TargetKind, string> = { users: 'u', channels: 'c', clients: 'k', broadcast: 'b' };
+const kinds: Record<string, TargetKind> = { u: 'users', c: 'channels', k: 'clients', b: 'broadcast' };
 
 export function targetTopic(prefix: string, kind: TargetKind, id: string): string {
   return `${prefix}${letters[kind]}:${id}`;

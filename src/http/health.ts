@@ -20,3 +20,8 @@ export function createHealth(sources: HealthSources): () => Record<string, unkno
     return { status, uptime_s: Math.round((Date.now() - startedAt) / 1000), walkers: sources.walkers, store: sources.store, ...sources.counts(), ...(broker ? { broker } : {}) };
   };
 }
+
+/** `GET /readyz`: readiness for a load balancer: 200 while taking traffic, 503 once draining. `/healthz` stays liveness. */
+export function createReadiness(isDraining: () => boolean): () => { status: number; body: Record<string, unknown> } {
+  return () => (isDraining() ? { status: 503, body: { status: 'draining' } } : { status: 200, body: { status: 'ready' } });
+}

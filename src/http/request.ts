@@ -12,6 +12,8 @@ export interface RestRequest {
   readonly query: string;
   /** The raw `Authorization` header ('' when absent). */
   readonly authorization: string;
+  /** The raw `X-API-Key` header ('' when absent or not read, as on GET routes). */
+  readonly apiKey?: string;
   /** The raw `Content-Type` header ('' when absent). */
   readonly contentType: string;
   /** The caller's IP address as text (the TCP peer; no proxy headers are trusted). */

@@ -16,7 +16,8 @@ export interface Publisher {
   publish(topic: string, frame: string): void;
 }
 
-/** uWS topic names (only channels use topics; the prefix leaves room for other namespaces). */
+/** uWS topic names: one per channel, and one every socket joins (broadcast). No channel topic can collide with it. */
 export const topics = {
   channel: (id: string) => `c:${id}`,
+  broadcast: 'b:*',
 };

@@ -1,42 +1,70 @@
-import type { DeliverLocally, Delivery } from '../broker/broker.js';
+import type { DeliverLocally, Delivery, TargetKind } from '../broker/broker.js';
 import { topics, type Publisher } from './connection.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 
 /**
- * Local delivery of one encoded frame. Channels go through uWS topics (`publish` writes the same
- * bytes to every subscriber); users and clients, which map to a few sockets each, are sent to
- * directly. Each target connection gets the frame at most once per delivery, even when it sits in
- * several of the listed channels.
+ * Local delivery of one encoded frame. Channels and broadcasts go through uWS topics (`publish`
+ * writes the same bytes to every subscriber); users and clients, which map to a few sockets each,
+ * are sent to directly. Each target connection gets the frame at most once per delivery, even when
+ * it sits in several of the listed channels. Returns the connections reached: counted with integer
+ * adds on sets the registry already holds, so counting allocates nothing per socket.
  */
 export function createLocalDelivery(registry: Registry<Session>, publisher: Publisher): DeliverLocally {
   const served = new ServedCopies();
   return ({ kind, ids, frame, key }) => {
     if (key !== undefined && kind === 'channels') return served.deliver(registry, key, ids, frame);
     const unique = ids.length === 1 ? ids : [...new Set(ids)];
+    let reached = 0;
     switch (kind) {
       case 'clients':
-        for (const id of unique) registry.get(id)?.handle.conn?.send(frame);
-        return;
+        for (const id of unique) {
+          const conn = registry.get(id)?.handle.conn;
+          if (conn) {
+            conn.send(frame);
+            reached++;
+          }
+        }
+        return reached;
       case 'users':
         // A connection has one root, so users never overlap. Sent directly rather than through a
         // topic: uWS's publish cost grows with the topics each subscriber is in, and every socket
         // is already in its channel's topic.
-        for (const id of unique) for (const clientId of registry.clientsOfUser(id) ?? []) registry.get(clientId)?.handle.conn?.send(frame);
-        return;
+        for (const id of unique) {
+          for (const clientId of registry.clientsOfUser(id) ?? []) {
+            const conn = registry.get(clientId)?.handle.conn;
+            if (conn) {
+              conn.send(frame);
+              reached++;
+            }
+          }
+        }
+        return reached;
       case 'channels': {
         if (unique.length === 1) {
-          const id = unique[0] as string;
-          if (registry.clientsInChannel(id)) publisher.publish(topics.channel(id), frame);
-          return;
+          const members = registry.clientsInChannel(unique[0] as string);
+          if (members) publisher.publish(topics.channel(unique[0] as string), frame);
+          return members?.size ?? 0;
         }
         // Channels may share members: send once to the union.
         const seen = new Set<string>();
         for (const channel of unique) {
           for (const clientId of registry.clientsInChannel(channel) ?? []) seen.add(clientId);
         }
-        for (const clientId of seen) registry.get(clientId)?.handle.conn?.send(frame);
-        return;
+        for (const clientId of seen) {
+          const conn = registry.get(clientId)?.handle.conn;
+          if (conn) {
+            conn.send(frame);
+            reached++;
+          }
+        }
+        return reached;
+      }
+      case 'broadcast': {
+        // One publish to the topic every socket joined on open.
+        const everyone = registry.counts().clients;
+        if (everyone > 0) publisher.publish(topics.broadcast, frame);
+        return everyone;
       }
     }
   };
@@ -53,7 +81,8 @@ export const MAX_SERVED_KEYS = 1024;
 class ServedCopies {
   private readonly served = new Map<string, Set<string>>();
 
-  deliver(registry: Registry<Session>, key: string, ids: Delivery['ids'], frame: string): void {
+  deliver(registry: Registry<Session>, key: string, ids: Delivery['ids'], frame: string): number {
+    let reached = 0;
     let seen = this.served.get(key);
     if (seen === undefined) {
       seen = new Set();
@@ -65,8 +94,36 @@ class ServedCopies {
       for (const clientId of registry.clientsInChannel(channel) ?? []) {
         if (seen.has(clientId)) continue;
         seen.add(clientId);
-        registry.get(clientId)?.handle.conn?.send(frame);
+        const conn = registry.get(clientId)?.handle.conn;
+        if (conn) {
+          conn.send(frame);
+          reached++;
+        }
       }
     }
+    return reached;
+  }
+}
+
+/**
+ * How many local connections a delivery of `kind` to `ids` would reach now, without sending: the
+ * push API's `delivered` counts (the broker may deliver later, on another tick, or on other nodes).
+ */
+export function localReach(registry: Registry<Session>, kind: TargetKind, ids: readonly string[]): number {
+  switch (kind) {
+    case 'clients':
+      return new Set(ids.filter((id) => registry.get(id) !== undefined)).size;
+    case 'users': {
+      let n = 0;
+      for (const id of new Set(ids)) n += registry.clientsOfUser(id)?.size ?? 0;
+      return n;
+    }
+    case 'channels': {
+      const seen = new Set<string>();
+      for (const id of ids) for (const clientId of registry.clientsInChannel(id) ?? []) seen.add(clientId);
+      return seen.size;
+    }
+    case 'broadcast':
+      return registry.counts().clients;
   }
 }

@@ -25,6 +25,8 @@ export interface HandlerDeps {
   setIdentity(session: Session, identity: Identity): void;
   join(session: Session, channelIds: readonly string[]): string[];
   leave(session: Session, channelIds: readonly string[]): string[];
+  /** Called for each error sent (an `error` frame or a failed `walker` reply), by code. */
+  errorSent(code: string): void;
 }
 
 /** Handlers are synchronous, so frames of one socket are handled strictly in arrival order. */
@@ -33,7 +35,10 @@ export type HandlerTable = { [K in FrameType]: Handler<K> };
 
 export function createHandlers(deps: HandlerDeps): HandlerTable {
   const { send } = deps;
-  const sendError = (session: Session, err: HubError, uid: string | undefined) => send(session, encode.error(err.toBody(), uid));
+  const sendError = (session: Session, err: HubError, uid: string | undefined) => {
+    deps.errorSent(err.code);
+    send(session, encode.error(err.toBody(), uid));
+  };
 
   const checkPeerPolicy = (session: Session): HubError | null => {
     if (deps.peerEvents === 'off') return new HubError('forbidden', 'Peer events are disabled on this hub');
@@ -56,6 +61,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       if (!walker) return sendError(session, new HubError('unknown_walker', `Unknown walker "${frame.walker}"`), frame.uid);
       if (session.inflight >= deps.maxInflightWalkers) {
         const err = new HubError('too_many_requests', `At most ${deps.maxInflightWalkers} walkers may run at once per connection`);
+        deps.errorSent(err.code);
         return send(session, encode.walkerError(walker.name, err.status, err.toBody(), frame.uid));
       }
       session.inflight++;
@@ -77,8 +83,10 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       void whenReady(outcome, (done) => {
         session.inflight--;
         // Failures are always reported; a success only when the caller asked for a response.
-        if (!done.ok) send(session, encode.walkerError(walker.name, done.error.status, done.error.toBody(), frame.uid));
-        else if (frame.response) send(session, encode.walkerOk(walker.name, done.reports, frame.uid));
+        if (!done.ok) {
+          deps.errorSent(done.error.code);
+          send(session, encode.walkerError(walker.name, done.error.status, done.error.toBody(), frame.uid));
+        } else if (frame.response) send(session, encode.walkerOk(walker.name, done.reports, frame.uid));
       });
     },
 

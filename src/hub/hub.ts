@@ -5,11 +5,13 @@
 import { nanoid } from 'nanoid';
 import type { Authenticator } from '../auth/authenticator.js';
 import { publicIdentity, type Identity } from '../auth/identity.js';
-import type { Broker } from '../broker/broker.js';
+import { BROADCAST_ID, type Broker } from '../broker/broker.js';
 import { systemClock, type Clock } from '../clock.js';
 import { topics, type Connection, type Publisher } from './connection.js';
 import { closeCodes, HubError, toIssues } from '../errors.js';
-import { createLocalDelivery } from './delivery.js';
+import { createLocalDelivery, localReach } from './delivery.js';
+import { noMetrics, type Metrics } from '../metrics/sinks.js';
+import type { TargetKind } from '../broker/broker.js';
 import { FrameBudget, type FrameRateOptions } from './frame-rate.js';
 import { createHandlers, type Handler, type HandlerTable, type PeerPolicy } from './handlers.js';
 import type { Logger } from '../log.js';
@@ -35,6 +37,8 @@ export interface HubDeps {
   readonly clock?: Clock;
   /** Monotonic ms for the frame budget; performance.now() unless a test passes a fake clock. */
   readonly now?: () => number;
+  /** Frames in, error frames, frame-budget refusals; nothing is counted when absent. */
+  readonly metrics?: Pick<Metrics, 'frameIn' | 'errorFrame' | 'rateLimited'>;
 }
 
 /** Channels one connection may sit in at once. */
@@ -51,13 +55,25 @@ export class Hub {
   private readonly now: () => number;
   private readonly frameRate: FrameRateOptions | null;
   private readonly rateLimitedFrame: string;
+  private readonly metrics: Pick<Metrics, 'frameIn' | 'errorFrame' | 'rateLimited'>;
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
     const broker = deps.broker;
-    this.registry = new Registry<Session>((kind, id, present) => (present ? broker.track(kind, id) : broker.untrack(kind, id)));
+    // Routing by target: the broker hears the first / last local member of each target, and the
+    // broadcast topic is held while this node has any connection at all.
+    let clients = 0;
+    this.registry = new Registry<Session>((kind, id, present) => {
+      if (present) broker.track(kind, id);
+      else broker.untrack(kind, id);
+      if (kind !== 'clients') return;
+      clients += present ? 1 : -1;
+      if (present && clients === 1) broker.track('broadcast', BROADCAST_ID);
+      else if (!present && clients === 0) broker.untrack('broadcast', BROADCAST_ID);
+    });
     this.now = deps.now ?? (() => performance.now());
+    this.metrics = deps.metrics ?? noMetrics;
     const rate = deps.options.frameRate;
     this.frameRate = rate && rate.perSec > 0 ? rate : null;
     // Encoded once: a refused frame is answered without parsing it (so without its uid) or allocating.
@@ -73,6 +89,7 @@ export class Hub {
       setIdentity: (session, identity) => this.setIdentity(session, identity),
       join: (session, ids) => this.join(session, ids),
       leave: (session, ids) => this.leave(session, ids),
+      errorSent: (code) => this.metrics.errorFrame(code),
     });
   }
 
@@ -91,6 +108,7 @@ export class Hub {
     session.conn = conn;
     this.registry.add(session.clientId, session.identity.root_id, session.channelId, session);
     conn.subscribe(topics.channel(session.channelId));
+    conn.subscribe(topics.broadcast);
     this.scheduleExpiry(session);
     this.sendConnectionFrame(session);
   }
@@ -107,12 +125,20 @@ export class Hub {
     if (session.conn === null) return;
     if (session.frames !== null) {
       const verdict = session.frames.take(this.now());
-      if (verdict === 'refuse') return session.conn.send(this.rateLimitedFrame);
-      if (verdict === 'close') return session.conn.end(closeCodes.rateLimited, 'frame rate limit exceeded');
+      if (verdict === 'refuse') {
+        this.metrics.rateLimited('frame');
+        this.metrics.errorFrame('rate_limited');
+        return session.conn.send(this.rateLimitedFrame);
+      }
+      if (verdict === 'close') {
+        this.metrics.rateLimited('frame');
+        return session.conn.end(closeCodes.rateLimited, 'frame rate limit exceeded');
+      }
     }
     if (text === null) return this.sendError(session, new HubError('binary_frame'));
     const frame = this.parse(session, text);
-    if (frame === null) return;
+    if (frame === null) return this.metrics.frameIn('invalid');
+    this.metrics.frameIn(frame.type);
     try {
       (this.handlers[frame.type] as Handler<FrameType>)(session, frame);
     } catch (err) {
@@ -124,9 +150,25 @@ export class Hub {
     return this.registry.counts();
   }
 
-  /** Closes every socket with 1001 (going away). */
-  closeAll(reason: string): void {
-    for (const record of [...this.registry.all()]) record.handle.conn?.end(closeCodes.goingAway, reason);
+  /** Closes every socket with `code` (default 1001, going away; a drain uses 1012, restarting). */
+  closeAll(reason: string, code: number = closeCodes.goingAway): void {
+    for (const record of [...this.registry.all()]) record.handle.conn?.end(code, reason);
+  }
+
+  /** Open connections by whether they carry a user's token; walks the registry (for scrapes, not hot paths). */
+  connectionsByAuth(): { authenticated: number; public: number } {
+    let authenticated = 0;
+    let total = 0;
+    for (const record of this.registry.all()) {
+      total++;
+      if (record.handle.identity.user_id !== null) authenticated++;
+    }
+    return { authenticated, public: total - authenticated };
+  }
+
+  /** How many connections on this node a delivery to `ids` of `kind` would reach now. */
+  reach(kind: TargetKind, ids: readonly string[]): number {
+    return localReach(this.registry, kind, ids);
   }
 
   private parse(session: Session, text: string): InboundFrame | null {
@@ -153,6 +195,7 @@ export class Hub {
   }
 
   private sendError(session: Session, err: HubError, uid?: string): void {
+    this.metrics.errorFrame(err.code);
     session.conn?.send(encode.error(err.toBody(), uid));
   }
 

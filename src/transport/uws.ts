@@ -21,6 +21,7 @@ import { EncodedBody, RawBody, errorResponse, type RestRequest, type RestRespons
 import type { Session } from '../hub/session.js';
 import { Admission } from './admission.js';
 import { Listener } from './listener.js';
+import { noMetrics, type Metrics } from '../metrics/sinks.js';
 import { defaultMaxConnections } from './open-files.js';
 
 export interface TransportOptions {
@@ -47,12 +48,16 @@ export interface TransportDeps {
   readonly getRoutes?: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
   readonly health: () => Record<string, unknown>;
   readonly log: Logger;
+  /** Connects, disconnects, upgrade refusals, HTTP responses; nothing is counted when absent. */
+  readonly metrics?: Pick<Metrics, 'connected' | 'disconnected' | 'rateLimited' | 'httpResponse'>;
 }
 
 export interface Transport {
   readonly publisher: Publisher;
   /** Resolves with the bound port (useful with port 0). */
   listen(): Promise<number>;
+  /** Refuses new WebSocket upgrades with 503 `unavailable` from now on; HTTP and open sockets carry on (a drain). */
+  refuseUpgrades(): void;
   /** Stops accepting, closes every socket with 1001 and every HTTP connection. */
   close(): void;
 }
@@ -102,7 +107,14 @@ class SocketConnection implements Connection {
 export function createTransport(options: TransportOptions, deps: TransportDeps): Transport {
   const { hub, authenticator, log } = deps;
   const app = uWS.App();
+  const metrics = deps.metrics ?? noMetrics;
   let closing = false;
+  let refusingUpgrades = false;
+  /** Every HTTP response goes out through here, counted by route pattern and status. */
+  const respond = (res: uWS.HttpResponse, route: string, response: RestResponse, closeConnection = false, requestId = nextRequestId()): void => {
+    metrics.httpResponse(route, response.status);
+    writeResponse(res, response, closeConnection, requestId);
+  };
   const admission = new Admission({
     maxConnections: options.maxConnections ?? defaultMaxConnections(),
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 0,
@@ -138,12 +150,15 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
       const channelId = channelParam === undefined || channelParam === '' ? undefined : channelParam;
       const ip = remoteIp(res);
 
-      if (closing) return respond(res, errorResponse(new HubError('unavailable')));
+      if (closing || refusingUpgrades) return respond(res, WS_ROUTE, errorResponse(new HubError('unavailable', 'The hub is draining; connect to another node or retry shortly')), true);
       // Refused before any token work, and the TCP connection is closed so its descriptor is freed.
       const refused = admission.refuse(ip, req.getHeader('origin'));
-      if (refused) return respond(res, errorResponse(refused), true);
+      if (refused) {
+        if (refused.code !== 'origin_not_allowed') metrics.rateLimited('connections');
+        return respond(res, WS_ROUTE, errorResponse(refused), true);
+      }
       if (channelId !== undefined && channelId.length > MAX_ID_LENGTH) {
-        return respond(res, errorResponse(new HubError('invalid_frame', `channel_id must be at most ${MAX_ID_LENGTH} characters`)));
+        return respond(res, WS_ROUTE, errorResponse(new HubError('invalid_frame', `channel_id must be at most ${MAX_ID_LENGTH} characters`)));
       }
       // Verification is synchronous, so every upgrade completes inside this callback (see jwt.ts
       // for why an asynchronous upgrade is avoided). A present but bad token is refused, never
@@ -153,7 +168,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
         try {
           identity = authenticator.verify(token);
         } catch (err) {
-          return respond(res, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
+          return respond(res, WS_ROUTE, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
         }
       }
       const data: UserData = { session: hub.newSession(identity, channelId), ip, conn: null };
@@ -164,6 +179,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
       const data = ws.getUserData();
       data.conn = new SocketConnection(ws);
       admission.opened(data.ip);
+      metrics.connected();
       hub.open(data.session, data.conn);
     },
 
@@ -180,49 +196,55 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
       const data = ws.getUserData();
       if (data.conn) data.conn.closed = true;
       admission.closed(data.ip);
+      metrics.disconnected(code);
       hub.close(data.session);
       log.debug('socket closed', { client_id: data.session.clientId, code });
     },
   });
 
   app.get('/healthz', (res) =>
-    respond(res, { status: 200, body: { ...deps.health(), max_connections: admission.options.maxConnections, accepting: listener.accepting } }),
+    respond(res, '/healthz', { status: 200, body: { ...deps.health(), max_connections: admission.options.maxConnections, accepting: listener.accepting } }),
   );
 
   for (const [pattern, handler] of Object.entries(deps.getRoutes ?? {})) {
     const hasParam = pattern.includes(':');
     app.get(pattern, (res, req) => {
-      const { request, requestId, reqLog } = readRequest(res, req, hasParam, log);
-      answer(res, pattern, () => handler(request), requestId, reqLog);
+      const { request, requestId, reqLog } = readRequest(res, req, hasParam, false, log);
+      answer(res, pattern, respond, () => handler(request), requestId, reqLog);
     });
   }
 
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
     const hasParam = pattern.includes(':');
+    // Only the server API (/api/...) takes a key: other routes skip the header lookup.
+    const readsApiKey = pattern.startsWith('/api/');
     app.post(pattern, (res, req) => {
-      const { request, requestId, reqLog } = readRequest(res, req, hasParam, log);
-      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(options.maxBodyBytes), true, requestId);
+      const { request, requestId, reqLog } = readRequest(res, req, hasParam, readsApiKey, log);
+      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, pattern, tooLarge(options.maxBodyBytes), true, requestId);
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
       });
       readBody(res, options.maxBodyBytes, (body) => {
         if (body === null) {
-          if (!aborted) respond(res, tooLarge(options.maxBodyBytes), true, requestId);
+          if (!aborted) respond(res, pattern, tooLarge(options.maxBodyBytes), true, requestId);
           aborted = true;
           return;
         }
-        answer(res, pattern, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
+        answer(res, pattern, respond, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
       });
     });
-    app.any(pattern, (res) => respond(res, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
+    app.any(pattern, (res) => respond(res, pattern, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
   }
 
-  app.any('/*', (res, req) => respond(res, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
+  app.any('/*', (res, req) => respond(res, UNMATCHED_ROUTE, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
 
   return {
     publisher: { publish: (topic, frame) => void app.publish(topic, frame) },
     listen: () => listener.listen(),
+    refuseUpgrades: () => {
+      refusingUpgrades = true;
+    },
     close: () => {
       if (closing) return;
       closing = true;
@@ -234,18 +256,24 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+/** Route labels of responses that match no REST route: refused upgrades, and requests for no route. */
+const WS_ROUTE = '/websocket';
+const UNMATCHED_ROUTE = 'unmatched';
+
+type Respond = (res: uWS.HttpResponse, route: string, response: RestResponse, closeConnection?: boolean, requestId?: string) => void;
 
 /**
  * Everything a handler sees of a request, read now: `req` is only valid during the uWS callback.
  * The body (POST) is read afterwards; each request gets an id and a logger carrying it.
  */
-function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, hasParam: boolean, log: Logger): { request: RestRequest; requestId: string; reqLog: Logger } {
+function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, hasParam: boolean, readsApiKey: boolean, log: Logger): { request: RestRequest; requestId: string; reqLog: Logger } {
   const requestId = nextRequestId();
   const reqLog = log.child({ request_id: requestId });
   const request: RestRequest = {
     name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
     query: req.getQuery() ?? '',
     authorization: req.getHeader('authorization'),
+    apiKey: readsApiKey ? req.getHeader('x-api-key') : '',
     contentType: req.getHeader('content-type'),
     ip: remoteIp(res),
     body: EMPTY_BODY,
@@ -258,7 +286,7 @@ function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, hasParam: bool
  * Runs a route handler and writes its response: inside this callback when the work was
  * synchronous, else corked after the await (and not at all once the client has gone).
  */
-function answer(res: uWS.HttpResponse, pattern: string, run: () => MaybePromise<RestResponse>, requestId: string, reqLog: Logger, isAborted?: () => boolean): void {
+function answer(res: uWS.HttpResponse, pattern: string, respond: Respond, run: () => MaybePromise<RestResponse>, requestId: string, reqLog: Logger, isAborted?: () => boolean): void {
   let response: MaybePromise<RestResponse>;
   try {
     response = run();
@@ -267,7 +295,7 @@ function answer(res: uWS.HttpResponse, pattern: string, run: () => MaybePromise<
     reqLog.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     response = errorResponse(new HubError('internal'));
   }
-  if (!(response instanceof Promise)) return respond(res, response, false, requestId);
+  if (!(response instanceof Promise)) return respond(res, pattern, response, false, requestId);
   let aborted = false;
   if (isAborted === undefined) {
     // A GET has no body reader that set onAborted already.
@@ -278,11 +306,11 @@ function answer(res: uWS.HttpResponse, pattern: string, run: () => MaybePromise<
   const gone = () => aborted || (isAborted?.() ?? false);
   response.then(
     (ready) => {
-      if (!gone()) res.cork(() => respond(res, ready, false, requestId));
+      if (!gone()) res.cork(() => respond(res, pattern, ready, false, requestId));
     },
     (err: unknown) => {
       reqLog.error('route failed', { route: pattern, error: String(err) });
-      if (!gone()) res.cork(() => respond(res, errorResponse(new HubError('internal')), false, requestId));
+      if (!gone()) res.cork(() => respond(res, pattern, errorResponse(new HubError('internal')), false, requestId));
     },
   );
 }
@@ -305,7 +333,7 @@ function nextRequestId(): string {
 }
 
 /** Every HTTP response carries an `X-Request-Id`: the one in the request's log lines, or a fresh one. */
-function respond(res: uWS.HttpResponse, response: RestResponse, closeConnection = false, requestId = nextRequestId()): void {
+function writeResponse(res: uWS.HttpResponse, response: RestResponse, closeConnection: boolean, requestId: string): void {
   let line = statusLines.get(response.status);
   if (line === undefined) statusLines.set(response.status, (line = `${response.status} ${STATUS_CODES[response.status] ?? ''}`));
   res.writeStatus(line);

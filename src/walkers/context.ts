@@ -103,6 +103,10 @@ export class CallContext implements WalkerContext {
   notifyClients(clientIds: readonly string[], data: unknown): void {
     this.notify('clients', clientIds, data);
   }
+  broadcast(data: unknown): void {
+    const frame = encodeJson('ctx.broadcast', data);
+    this.services.broker.publish({ kind: 'broadcast', ids: [], frame });
+  }
   // Encoded even over REST, where `self` goes nowhere, so a bad payload fails the same way on both.
   self(data: unknown): void {
     const frame = encodeJson('ctx.self', data);
@@ -112,7 +116,7 @@ export class CallContext implements WalkerContext {
     this.reports.push(encodeJson('ctx.report', value));
   }
 
-  private notify(kind: TargetKind, ids: readonly string[], data: unknown): void {
+  private notify(kind: Exclude<TargetKind, 'broadcast'>, ids: readonly string[], data: unknown): void {
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
       throw new TypeError(`ctx.${notifyMethod[kind]}: ids must be an array of strings`);
     }
@@ -123,4 +127,4 @@ export class CallContext implements WalkerContext {
   }
 }
 
-const notifyMethod: Record<TargetKind, string> = { users: 'notifyUsers', channels: 'notifyChannels', clients: 'notifyClients' };
+const notifyMethod: Record<Exclude<TargetKind, 'broadcast'>, string> = { users: 'notifyUsers', channels: 'notifyChannels', clients: 'notifyClients' };

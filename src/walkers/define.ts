@@ -41,6 +41,8 @@ export interface WalkerContext {
   notifyUsers(rootIds: readonly string[], data: unknown): void;
   notifyChannels(channelIds: readonly string[], data: unknown): void;
   notifyClients(clientIds: readonly string[], data: unknown): void;
+  /** Sends `data` (encoded once) to every connected client, public and authenticated, on every node; throws like `notify*`. */
+  broadcast(data: unknown): void;
   /** Sends `data` to the calling socket; a no-op over REST, as in jac-cloud. */
   self(data: unknown): void;
   /** Appends a value to the reports returned to the caller, encoded now (later changes to it are not seen). */

@@ -20,6 +20,7 @@ import { encodeJson, joinEncoded } from './encode.js';
 import type { LoadedWalker } from './loader.js';
 import { parseInput, type ParsedInput } from './parse-input.js';
 import { describeThrown } from './thrown.js';
+import { noMetrics, type Metrics } from '../metrics/sinks.js';
 
 export interface WalkerCall extends CallerInfo {
   readonly input: unknown;
@@ -35,13 +36,29 @@ export interface RunnerOptions {
 }
 
 export class WalkerRunner implements ContextServices {
+  /** Calls whose asynchronous part has not settled yet (a drain waits for them). */
+  private running = 0;
+  private idleWaiters: Array<() => void> = [];
+
   constructor(
     private readonly walkers: ReadonlyMap<string, LoadedWalker>,
     readonly broker: Broker,
     readonly store: Store,
     private readonly options: RunnerOptions,
     readonly log: Logger,
+    private readonly metrics: Pick<Metrics, 'walkerCall'> = noMetrics,
   ) {}
+
+  /** Walker calls still running (over WebSocket and REST). */
+  get inflight(): number {
+    return this.running;
+  }
+
+  /** Resolves once no walker call is running (at once when none is). */
+  idle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
 
   get(name: string): LoadedWalker | undefined {
     return this.walkers.get(name);
@@ -57,6 +74,26 @@ export class WalkerRunner implements ContextServices {
    * walker) races `walkerTimeoutMs`, counted from the start of the async part.
    */
   run(walker: LoadedWalker, call: WalkerCall): MaybePromise<WalkerOutcome> {
+    const started = performance.now();
+    const outcome = this.runChecked(walker, call);
+    if (!(outcome instanceof Promise)) {
+      this.record(walker.name, call.via, outcome, started);
+      return outcome;
+    }
+    this.running++;
+    // `runChecked` never rejects (its chain ends in a rejection handler), so this always settles.
+    return outcome.then((done) => {
+      this.record(walker.name, call.via, done, started);
+      if (--this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      return done;
+    });
+  }
+
+  private record(name: string, via: WalkerCall['via'], outcome: WalkerOutcome, started: number): void {
+    this.metrics.walkerCall(name, via, outcome.ok ? 200 : outcome.error.status, (performance.now() - started) / 1000);
+  }
+
+  private runChecked(walker: LoadedWalker, call: WalkerCall): MaybePromise<WalkerOutcome> {
     if (!walker.methods.has(call.via)) {
       const how = call.via === 'post' ? 'POST' : 'WebSocket';
       return fail(new HubError('method_not_allowed', `Walker ${walker.name} is not open to ${how}`));

@@ -143,12 +143,12 @@ export function brokerContract(name: string, options: { multiNode: boolean }, fa
         it('carries control text to every other node, not back to the sender', async () => {
           const [a, b, c] = [await fixture.node(), await fixture.node(), await fixture.node()];
           const [la, lb, lc] = [new ControlLog(a.broker), new ControlLog(b.broker), new ControlLog(c.broker)];
-          a.broker.broadcast('one');
-          c.broker.broadcast('two');
+          a.broker.sendControl('one');
+          c.broker.sendControl('two');
           await Promise.all([la.wait(1), lb.wait(2), lc.wait(1)]);
           // b heard both, so the server already fanned 'one' and 'two' out to a and c (any echo
           // included) ahead of 'three'.
-          b.broker.broadcast('three');
+          b.broker.sendControl('three');
           await Promise.all([la.wait(2), lc.wait(2)]);
           expect([la.texts, [...lb.texts].sort(), lc.texts]).toEqual([['two', 'three'], ['one', 'two'], ['one', 'three']]);
         });

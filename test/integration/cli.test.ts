@@ -87,7 +87,8 @@ describe('walker-hub command', () => {
     const closed = once(ws, 'close');
     child.kill('SIGTERM');
     const [code] = (await closed) as [number];
-    expect(code).toBe(1001);
+    // A signal drains: sockets are told to reconnect (1012, service restart), not 1001.
+    expect(code).toBe(1012);
     const result = await exited;
     expect(result.code).toBe(0);
     expect(messages(result.stderr).some((m) => m.includes('no JWT secret configured'))).toBe(true);

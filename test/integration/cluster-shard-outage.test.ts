@@ -91,7 +91,7 @@ withService('cluster broker through a shard outage', 'redis-server and ../shared
       cleanups.push(() => a.close(), () => b.close());
       const got = new Recorder();
       await a.start(got.deliver);
-      await b.start(() => undefined);
+      await b.start(() => 0);
 
       // Twelve channels, and the shard (0..2) that owns each.
       const ids = Array.from({ length: 12 }, (_, i) => `ch${i}`);

@@ -90,7 +90,9 @@ export function clusterSuite(target: ClusterTarget): void {
       for (const m of [sender, ...members]) await receivesExactly(m, [{ n: 1 }, { n: 2 }]);
       await receivesExactly(outsider, []);
       // Node b holds room and elsewhere, but only its own sockets' targets.
-      expect(wanted(b)).toEqual([`${prefix}c:elsewhere`, `${prefix}c:room`, ...[members[1], outsider].flatMap((m) => [`${prefix}k:${m!.info.client_id}`]), `${prefix}u:${PUBLIC_ROOT_ID}`].sort());
+      expect(wanted(b)).toEqual(
+        [`${prefix}b:*`, `${prefix}c:elsewhere`, `${prefix}c:room`, ...[members[1], outsider].flatMap((m) => [`${prefix}k:${m!.info.client_id}`]), `${prefix}u:${PUBLIC_ROOT_ID}`].sort(),
+      );
     });
 
     it('serves a connection in several addressed channels on another node once', async () => {
@@ -176,22 +178,37 @@ export function clusterSuite(target: ClusterTarget): void {
       for (const m of [sender, ...members]) await receivesExactly(m, expected);
     });
 
+    it('delivers a broadcast (push API and ctx.broadcast) to every socket on every node, public and authenticated, once each', async () => {
+      const everyone = [await connect(a), (await authed(b)).client, await connect(c), (await authed(c)).client];
+      await settle();
+      const key = 'cluster-test-api-key-0123456789';
+      // The push API needs a key: a fourth node with one, on the same Redis.
+      const pusher = await startHub({ ...target.config, redisPrefix: prefix, revocationSyncMs: 0, apiKeys: key });
+      await pusher.broker.settled();
+      const pushed = await post(pusher, '/api/notify', { broadcast: true, data: { to: 'all' } }, { headers: { 'X-API-Key': key } });
+      expect(pushed.status).toBe(202);
+      for (const client of everyone) await receivesExactly(client, [{ to: 'all' }]);
+      // The Directual form: "*" is a broadcast too.
+      expect((await post(pusher, '/api/notify', { user_id: '*', event: 'notice', message: 'hello' }, { headers: { 'X-API-Key': key } })).status).toBe(202);
+      for (const client of everyone) await receivesExactly(client, [{ type: 'notice', data: 'hello' }]);
+    });
+
     it('returns a node to no target subscriptions when its clients leave', async () => {
       const { token } = await signToken();
       const onB = [await connect(b, { token, query: '?channel_id=r1' }), await connect(b, { query: '?channel_id=r2' })];
       expect(await ask(onB[1]!, { type: 'subscribe', channel_ids: ['r3', 'r4'] })).toMatchObject({ type: 'subscribed' });
       const onC = await connect(c, { query: '?channel_id=r1' });
       await settle();
-      // Two users (one public), four channels, two clients.
-      expect(wanted(b)).toHaveLength(8);
-      expect(b.broker.health().topics).toBe(9);
+      // Two users (one public), four channels, two clients, and broadcast (held while b has any client).
+      expect(wanted(b)).toHaveLength(9);
+      expect(b.broker.health().topics).toBe(10);
       for (const client of onB) await client.close();
       expect(b.hub.counts()).toEqual({ clients: 0, channels: 0, users: 0 });
       await settle();
       expect(wanted(b)).toEqual([]);
       expect(b.broker.health().topics).toBe(1);
       // What is left on the server is c's alone.
-      expect(await targets()).toEqual([`${prefix}c:r1`, `${prefix}k:${onC.info.client_id}`, `${prefix}u:${PUBLIC_ROOT_ID}`].sort());
+      expect(await targets()).toEqual([`${prefix}b:*`, `${prefix}c:r1`, `${prefix}k:${onC.info.client_id}`, `${prefix}u:${PUBLIC_ROOT_ID}`].sort());
       await onC.close();
       await settle();
       expect(await targets()).toEqual([]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { MemoryBroker } from '../../src/broker/memory.js';
 import type { Connection } from '../../src/hub/connection.js';
+import { createLocalDelivery } from '../../src/hub/delivery.js';
 import { Hub } from '../../src/hub/hub.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import type { LoadedWalker } from '../../src/walkers/loader.js';
@@ -48,7 +49,7 @@ async function setup(options: { walkers?: ReadonlyMap<string, LoadedWalker>; log
     hub.open(session, conn);
     return { session, conn, send: (frame: unknown) => hub.message(session, JSON.stringify(frame)) };
   };
-  return { hub, open, published };
+  return { hub, open, published, broker };
 }
 
 describe('Hub (fake connections)', () => {
@@ -142,5 +143,35 @@ describe('Hub (fake connections)', () => {
     a.send({ type: 'ping' });
     expect(a.conn.sent).toHaveLength(1);
     expect(hub.counts()).toEqual({ clients: 0, channels: 0, users: 0 });
+  });
+});
+
+describe('broadcast delivery and local counts (fake connections)', () => {
+  it('joins every socket to the broadcast topic, publishes a broadcast once, and counts what each delivery reached', async () => {
+    const { hub, open, published, broker } = await setup();
+    const { token, rootId } = await signToken();
+    const a = open('room', token);
+    const b = open('room');
+    const c = open('elsewhere', token);
+    for (const x of [a, b, c]) expect(x.conn.topics).toContain('b:*');
+    expect(hub.reach('broadcast', [])).toBe(3);
+    expect(hub.reach('users', [rootId, rootId])).toBe(2);
+    expect(hub.reach('channels', ['room', 'elsewhere', 'room'])).toBe(3);
+    expect(hub.reach('clients', [a.session.clientId, a.session.clientId, 'gone'])).toBe(1);
+    expect(hub.connectionsByAuth()).toEqual({ authenticated: 2, public: 1 });
+
+    published.length = 0;
+    broker.publish({ kind: 'broadcast', ids: [], frame: '{"type":"all"}' });
+    expect(published).toEqual(['b:*']);
+    for (const x of [a, b, c]) expect(x.conn.sent.at(-1)).toEqual({ type: 'all' });
+
+    // The local delivery function returns the connections it reached, for every kind.
+    const deliver = createLocalDelivery(hub.registry, { publish: () => undefined });
+    expect(deliver({ kind: 'broadcast', ids: [], frame: '1' })).toBe(3);
+    expect(deliver({ kind: 'users', ids: [rootId], frame: '1' })).toBe(2);
+    expect(deliver({ kind: 'channels', ids: ['room'], frame: '1' })).toBe(2);
+    expect(deliver({ kind: 'channels', ids: ['room', 'elsewhere'], frame: '1' })).toBe(3);
+    expect(deliver({ kind: 'clients', ids: [b.session.clientId, 'gone'], frame: '1' })).toBe(1);
+    expect(deliver({ kind: 'channels', ids: ['nobody'], frame: '1' })).toBe(0);
   });
 });

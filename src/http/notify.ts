@@ -1,0 +1,70 @@
+/**
+ * The push API for backends: `POST /api/notify` and `POST /api/notify/batch`, authorised by a
+ * server API key (never a user token). A notification is published through the broker exactly as
+ * the matching `user`/`channel`/`client` frame would be (so it crosses nodes when the broker does);
+ * `delivered` counts the connections on this node that it targeted when it was published.
+ */
+import type { Broker, TargetKind } from '../broker/broker.js';
+import { HubError, toIssues, type Issue } from '../errors.js';
+import type { ApiKeys } from './api-keys.js';
+import { batchBody, planNotification, type Planned } from './notify-schema.js';
+import { errorResponse, parseJsonBody, type RestRequest, type RestResponse } from './request.js';
+
+export interface NotifyDeps {
+  readonly keys: ApiKeys;
+  readonly broker: Pick<Broker, 'publish'>;
+  /** Connections on this node a delivery would reach now (Hub.reach). */
+  reach(kind: TargetKind, ids: readonly string[]): number;
+}
+
+type Delivered = Partial<Record<TargetKind, number>>;
+
+export function createNotifyRoutes(deps: NotifyDeps) {
+  /** The shared checks: 404 when the API is off, 401 without a key, then the JSON body. */
+  const admit = (req: RestRequest): { ok: true; body: unknown } | { ok: false; response: RestResponse } => {
+    if (!deps.keys.enabled) return { ok: false, response: errorResponse(new HubError('not_found', 'The push API is off: no WALKER_HUB_API_KEY is configured')) };
+    if (!deps.keys.accepts(req)) return { ok: false, response: errorResponse(new HubError('invalid_api_key')) };
+    const body = parseJsonBody(req);
+    return body.ok ? { ok: true, body: body.value } : { ok: false, response: errorResponse(body.error) };
+  };
+
+  const send = (plan: Planned): Delivered => {
+    const delivered: Delivered = {};
+    for (const { kind, ids } of plan.deliveries) {
+      // Counted before publishing: with the in-process broker the frame is sent within publish.
+      delivered[kind] = (delivered[kind] ?? 0) + deps.reach(kind, ids);
+      deps.broker.publish({ kind, ids, frame: plan.frame });
+    }
+    return delivered;
+  };
+
+  const invalid = (issues: Issue[]) => errorResponse(new HubError('invalid_input', 'Invalid notification', { issues }));
+
+  return {
+    notify(req: RestRequest): RestResponse {
+      const admitted = admit(req);
+      if (!admitted.ok) return admitted.response;
+      const planned = planNotification(admitted.body);
+      if (!planned.ok) return invalid(toIssues(planned.issues));
+      return { status: 202, body: { status: 202, delivered: send(planned.plan) } };
+    },
+
+    /** Every notification is validated before any is sent (one 422 lists them all); then sent in order. */
+    batch(req: RestRequest): RestResponse {
+      const admitted = admit(req);
+      if (!admitted.ok) return admitted.response;
+      const body = batchBody.safeParse(admitted.body);
+      if (!body.success) return invalid(toIssues(body.error.issues));
+      const plans: Planned[] = [];
+      const issues: Issue[] = [];
+      body.data.notifications.forEach((item, i) => {
+        const planned = planNotification(item);
+        if (planned.ok) plans.push(planned.plan);
+        else issues.push(...toIssues(planned.issues.map((issue) => ({ ...issue, path: ['notifications', i, ...issue.path] }))));
+      });
+      if (issues.length > 0) return invalid(issues);
+      const results = plans.map((plan) => ({ delivered: send(plan) }));
+      return { status: 202, body: { status: 202, results } };
+    },
+  };
+}
