@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TestClient } from '../helpers.js';
+import { standaloneEnv, TestClient } from '../helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/walker-hub.js');
 const children = new Set<ChildProcessWithoutNullStreams>();
@@ -65,7 +65,7 @@ function slowWalkers(): string {
 async function startCli(drainTimeoutMs: number) {
   const child = spawn(process.execPath, [BIN, '--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir('walker-hub-drain-'), '--walkers', slowWalkers(), '--log-format', 'json'], {
     cwd: resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_DRAIN_TIMEOUT: String(drainTimeoutMs) },
+    env: standaloneEnv({ WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_DRAIN_TIMEOUT: String(drainTimeoutMs) }),
   });
   children.add(child);
   let stderr = '';
