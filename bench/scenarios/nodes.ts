@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { targetTopic } from '../../src/broker/wire.js';
 import { spawnTs } from '../lib/children.js';
-import type { LoadReport, ServerReport } from '../lib/messages.js';
+import type { LoadReport, ServerCommand, ServerReport } from '../lib/messages.js';
 import { cpuSeconds, rssBytes } from '../lib/procstat.js';
 import { ROOM } from './channel.js';
 import { delay, ofType, split, type LoadPool, type ServerChild } from './harness.js';
@@ -101,7 +101,7 @@ export class HubNode {
   /** bench/servers/hub.ts, with its broker on `redisUrl` (null: the in-process broker, a single node). */
   static async start(name: string, redisUrl: string | null, cpus: string | null): Promise<HubNode> {
     const env: Record<string, string> = redisUrl === null ? {} : { BENCH_REDIS_URL: redisUrl, BENCH_REDIS_PREFIX: PREFIX };
-    const child = spawnTs<never, ServerReport>(name, 'bench/servers/hub.ts', (m) => (m.type === 'failed' ? m.message : null), ['--expose-gc'], null, env);
+    const child = spawnTs<ServerCommand, ServerReport>(name, 'bench/servers/hub.ts', (m) => (m.type === 'failed' ? m.message : null), ['--expose-gc'], null, env);
     try {
       const { port } = await child.next(ofType<ServerReport, 'listening'>('listening'), START_MS, 'listening report');
       if (cpus !== null) child.pin(cpus);
@@ -118,6 +118,17 @@ export class HubNode {
 
   rssBytes(): number {
     return rssBytes(this.pid);
+  }
+
+  /** Forces two full GCs in the node and returns its heap use afterwards (bytes). */
+  async gc(): Promise<number> {
+    this.child.send({ type: 'gc' });
+    return (await this.child.next(ofType<ServerReport, 'gc'>('gc'), 30_000, 'gc report')).heapUsed;
+  }
+
+  async connections(): Promise<number> {
+    this.child.send({ type: 'connections' });
+    return (await this.child.next(ofType<ServerReport, 'connections'>('connections'), 30_000, 'connection count')).count;
   }
 
   stop(): Promise<void> {
