@@ -59,8 +59,13 @@ async function main(): Promise<void> {
   const ctx: Ctx = { params, pool, log, elapsedSec: () => (Date.now() - startedAt) / 1000 };
   const nodes = await Nodes.start(nodeCount, null);
   try {
+    // Start-up garbage is collected and its pages returned before the baseline is read.
+    await delay(3000);
+    const heapBefore = await Promise.all(nodes.hubs.map((h) => h.gc()));
     await delay(1000);
-    const rssBefore = await Promise.all(nodes.hubs.map(async (h) => (await h.gc(), h.rssBytes())));
+    await Promise.all(nodes.hubs.map((h) => h.gc()));
+    const rssBefore = nodes.hubs.map((h) => h.rssBytes());
+
     log(`nodes up (ports ${nodes.hubs.map((h) => h.port).join(', ')}), Redis on ${nodes.redis?.port ?? '—'}; connecting ${int(total)} sockets, ${concurrency} upgrades in flight per load process`);
     // Worker i connects from 127.0.0.(10+2i) and 127.0.0.(11+2i).
     const ready = await openSpreadRoom(pool, nodes, total, concurrency, maxMinutes * 60_000, (i) => [`127.0.0.${10 + 2 * i}`, `127.0.0.${11 + 2 * i}`]);
@@ -88,7 +93,7 @@ async function main(): Promise<void> {
       rssBeforeBytes: rssBefore[i] as number,
       rssAfterBytes: rssAfter[i] as number,
       rssKBPerConnection: ((rssAfter[i] as number) - (rssBefore[i] as number)) / 1024 / (counts[i] as number),
-      heapAfterBytes: heapAfter[i] as number,
+      heapKBPerConnection: ((heapAfter[i] as number) - (heapBefore[i] as number)) / 1024 / (counts[i] as number),
       fanoutCpuSec: cpu[i] as number,
     }));
     const record = {
@@ -123,8 +128,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       '\n' +
         table(
-          ['node', 'connections', 'RSS before MB', 'RSS after MB', 'RSS KB/conn', 'fanout CPU s'],
-          perNodeRows.map((r) => [String(r.node), int(r.connections), mb(r.rssBeforeBytes), mb(r.rssAfterBytes), fixed(r.rssKBPerConnection, 2), fixed(r.fanoutCpuSec, 2)]),
+          ['node', 'connections', 'RSS before MB', 'RSS after MB', 'RSS KB/conn', 'JS heap KB/conn', 'fanout CPU s'],
+          perNodeRows.map((r) => [String(r.node), int(r.connections), mb(r.rssBeforeBytes), mb(r.rssAfterBytes), fixed(r.rssKBPerConnection, 2), fixed(r.heapKBPerConnection, 2), fixed(r.fanoutCpuSec, 2)]),
         ) +
         `\n\n${int(total)} connections in ${fixed(connectSec, 1)} s: ${int(record.connectsPerSec)} connects/s. ` +
         `Fanout: ${msgs} messages × ${int(total)} = ${int(t.received)} of ${int(expected)} deliveries in ${fixed(t.seconds, 2)} s: ` +
