@@ -18,6 +18,8 @@ import { limiterThrottle, unlimited, type ThrottleFactory } from './throttle.js'
 
 /** How long one throttle command may wait for Redis (ms) before the memory limiter answers instead. */
 export const COMMAND_TIMEOUT_MS = 500;
+/** How long shutdown waits for Redis to answer QUIT (ms) before dropping the connection. */
+const CLOSE_WAIT_MS = 1000;
 
 const redisOptions: RedisOptions = {
   lazyConnect: true,
@@ -74,7 +76,7 @@ export function createRedisThrottles(target: RedisTarget, prefix: string, onErro
     onReady: (listener) => void client.on('ready', listener),
     async close() {
       if (client.status === 'ready') {
-        await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]).catch(onError);
+        await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]).catch(onError);
       }
       client.disconnect();
     },
