@@ -6,6 +6,7 @@ import { createAuthenticator, type Authenticator } from './auth/authenticator.js
 import type { Identity } from './auth/identity.js';
 import type { Broker } from './broker/broker.js';
 import { createBroker } from './broker/index.js';
+import { parseClusterNodes } from './broker/redis-cluster.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Hub } from './hub/hub.js';
@@ -25,6 +26,7 @@ import { MeteredBroker } from './metrics/broker.js';
 import { createMetrics } from './metrics/registry.js';
 import { createMetricsRoute, serveMetrics } from './metrics/route.js';
 import { createWalkerRoute } from './http/walker-route.js';
+import { createRedisThrottles, type RedisThrottles } from './http/redis-throttle.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
 import { createStore } from './store/index.js';
@@ -102,6 +104,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const tracker = new RequestTracker(metrics);
   const revocations = new Revocations(store, log);
   relayRevocations(revocations, broker, log);
+  // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
+  const throttles = redisThrottles(config, log);
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
   const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
@@ -136,6 +140,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       },
     },
     log: clientLog,
+    ...(throttles ? { throttle: throttles.factory } : {}),
   });
   const notify = createNotifyRoutes({ keys: createApiKeys(config.apiKeys), broker, reach: (kind, ids) => hub.reach(kind, ids) });
   const metricsHere = config.metricsPort === undefined;
@@ -170,6 +175,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     revocations.stop();
     logLimiter?.close();
     await broker.close();
+    await throttles?.close();
     if (ownsStore) await store.close();
   };
   let port: number;
@@ -219,4 +225,27 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),
     close,
   };
+}
+
+/** The Redis-backed throttles when Redis (or Redis Cluster) is configured; null keeps them in memory. */
+function redisThrottles(config: Config, log: Logger): RedisThrottles | null {
+  const target =
+    config.redisClusterNodes !== undefined
+      ? { clusterNodes: parseClusterNodes(config.redisClusterNodes) }
+      : config.redisUrl !== undefined
+        ? { url: config.redisUrl }
+        : null;
+  if (target === null) return null;
+  // Connection errors repeat on every retry; the first of each outage is enough in the log.
+  let failing = false;
+  const throttles = createRedisThrottles(target, config.redisPrefix, (err) => {
+    if (failing) return;
+    failing = true;
+    log.warn('throttle store unavailable; login/register limits count per node until Redis is back', { error: err.message });
+  });
+  throttles.onReady(() => {
+    if (failing) log.info('throttle store restored; login/register limits hold cluster-wide again');
+    failing = false;
+  });
+  return throttles;
 }

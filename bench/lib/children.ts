@@ -153,12 +153,15 @@ export function spawnTs<In, Out>(
   failure: (m: Out) => string | null,
   execArgv: readonly string[] = [],
   cpus: string | null = null,
+  /** Added to this process's environment (the cluster scenario passes each hub node its Redis). */
+  env: Readonly<Record<string, string>> = {},
 ): Child<In, Out> {
   if (shuttingDown) throw new Error(`${name}: not started, the benchmark is shutting down`);
   const node = [process.execPath, ...execArgv, '--import', 'tsx', resolve(repoRoot, script)];
   const [command, ...args] = cpus === null ? node : ['taskset', '-c', cpus, ...node];
   const proc = spawn(command as string, args, {
     cwd: repoRoot,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     // Typed arrays (latency samples) cross the channel without a JSON round trip.
     serialization: 'advanced',

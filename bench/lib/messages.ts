@@ -45,7 +45,7 @@ export interface Endpoint {
 
 export type LoadJob =
   /** Subscribers of one room; worker 0 also hosts the publisher (connected last, on `publisher`). */
-  | { kind: 'channel'; endpoint: Endpoint; room: string; subscribers: number; concurrency: number; sampleEvery: number }
+  | { kind: 'channel'; endpoint: Endpoint; room: string; subscribers: number; concurrency: number; sampleEvery: number; localAddresses?: readonly string[] }
   /** Whole rooms of `members` connections each; every member sends to its own room. */
   | { kind: 'chat'; endpoint: Endpoint; rooms: string[]; members: number; concurrency: number; inflightMsgs: number }
   /** Idle connections, opened and then left alone. */

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { serverKinds, type ServerKind } from './messages.js';
 
-export const scenarioNames = ['fanout', 'latency', 'chat', 'connections', 'rest'] as const;
+export const scenarioNames = ['fanout', 'latency', 'chat', 'connections', 'rest', 'cluster'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface Params {
@@ -65,6 +65,12 @@ export interface Params {
   };
   readonly connections: { readonly count: number; readonly concurrency: number; readonly settleMs: number };
   readonly rest: { readonly connections: number; readonly durationSec: number; readonly warmupSec: number; readonly body: string };
+  /**
+   * One room on a single hub node, then spread over `nodes` hub nodes on one Redis (subscribers
+   * evenly, the publisher on node 0); the window and burst are the fanout's. Each layout runs
+   * `repeats` times, interleaved; the run with the most deliveries/s is kept.
+   */
+  readonly cluster: { readonly nodes: number; readonly subscribers: number; readonly targetSec: number; readonly repeats: number };
 }
 
 function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
@@ -121,5 +127,6 @@ export function parseParams(argv: readonly string[]): Params {
       warmupSec: quick ? 0.5 : 1,
       body: JSON.stringify({ user: 'bench-user', room: 'bench', seq: 42, text: 'hello from the benchmark' }),
     },
+    cluster: { nodes: 3, subscribers: quick ? 1000 : 10_000, targetSec: quick ? 1.5 : 4, repeats: quick ? 1 : 2 },
   };
 }

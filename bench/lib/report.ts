@@ -119,6 +119,31 @@ export function renderReport(results: Results, params: Params, targets: readonly
     );
   }
 
+  if (results.cluster.length > 0) {
+    const c = params.cluster;
+    out.push(`### Cluster (Walker Hub: N=${int(c.subscribers)} in one room, single node vs. ${c.nodes} nodes on one Redis, publisher on node 0, window ${params.fanout.window})`, '');
+    out.push(
+      table(
+        ['layout', 'messages', 'deliveries/s', 'server µs/delivery', 'server CPU s', 'per node CPU s', 'Redis CPU s', 'delivered', 'load CPU s', 'other CPU'],
+        results.cluster.map((r) => [
+          r.layout === 'single' ? '1 node' : `${r.nodes} nodes + Redis`,
+          int(r.msgs),
+          int(r.deliveriesPerSec),
+          fixed(r.serverCpuUsPerDelivery, 3),
+          fixed(r.serverCpuSec, 2),
+          cpuList(r.nodeCpuSec),
+          fixed(r.redisCpuSec, 2),
+          percent(r.deliveredShare, 2),
+          cpuList(r.loadCpuSec),
+          percent(r.otherCpuSec / r.seconds, 0),
+        ]),
+      ),
+      '',
+      `server CPU: every hub node plus Redis, from /proc/<pid>/stat. Each layout ran ${c.repeats}× (interleaved); the row is the run with the most deliveries/s.`,
+      '',
+    );
+  }
+
   if (targets.length > 0) {
     out.push('### Targets (ratios from this run)', '');
     out.push(

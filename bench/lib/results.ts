@@ -96,16 +96,41 @@ export interface RestResult extends RunBase {
   readonly sampleResponse: string;
 }
 
+/** The cluster scenario: one room over `nodes` hub processes on one Redis (1: a single node, no Redis). */
+export interface ClusterResult extends RunBase {
+  readonly layout: 'single' | 'cluster';
+  readonly nodes: number;
+  readonly subscribers: number;
+  readonly msgs: number;
+  readonly expected: number;
+  readonly received: number;
+  readonly deliveredShare: number;
+  readonly seconds: number;
+  readonly deliveriesPerSec: number;
+  /** Every hub node's CPU plus Redis's, over the measured phase. */
+  readonly serverCpuSec: number;
+  readonly serverCpuUsPerDelivery: number;
+  /** One entry per hub node. */
+  readonly nodeCpuSec: number[];
+  /** 0 for a single node (no Redis). */
+  readonly redisCpuSec: number;
+  readonly loadCpuSec: number[];
+  readonly otherCpuSec: number;
+  /** When the run was repeated: every run's main figures (the one with the most deliveries/s is kept). */
+  readonly runs?: { deliveriesPerSec: number; serverCpuUsPerDelivery: number; otherCpuSec: number }[];
+}
+
 export interface Results {
   fanout: FanoutResult[];
   latency: LatencyResult[];
   chat: ChatResult[];
   connections: ConnectionsResult[];
   rest: RestResult[];
+  cluster: ClusterResult[];
 }
 
 export function emptyResults(): Results {
-  return { fanout: [], latency: [], chat: [], connections: [], rest: [] };
+  return { fanout: [], latency: [], chat: [], connections: [], rest: [], cluster: [] };
 }
 
 export function errorText(err: unknown): string {

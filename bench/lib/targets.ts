@@ -37,6 +37,8 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
   const restHub = results.rest.find((r) => r.server === 'hub' && !r.error);
   const restUws = results.rest.find((r) => r.server === 'uws' && !r.error);
   const N = n.toLocaleString('en-US');
+  const single = results.cluster.find((r) => r.layout === 'single' && !r.error);
+  const spread = results.cluster.find((r) => r.layout === 'cluster' && !r.error);
 
   return [
     check(`fanout N=${N}: hub CPU/delivery ≤ 1.2× raw uWS`, ratio(hub?.serverCpuUsPerDelivery, uws?.serverCpuUsPerDelivery), '<=', 1.2,
@@ -53,5 +55,8 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
       `RSS delta over ${memHub?.count ?? '—'} connections`),
     check('REST walker ≥ 0.7× raw uWS requests/s', ratio(restHub?.requestsPerSec, restUws?.requestsPerSec), '>=', 0.7,
       `${f(restHub?.requestsPerSec, 0)} vs ${f(restUws?.requestsPerSec, 0)} req/s`),
+    check(`cluster N=${params.cluster.subscribers.toLocaleString('en-US')}: ${params.cluster.nodes} nodes + Redis CPU/delivery ≤ 1.3× single node`,
+      ratio(spread?.serverCpuUsPerDelivery, single?.serverCpuUsPerDelivery), '<=', 1.3,
+      `${f(spread?.serverCpuUsPerDelivery)} vs ${f(single?.serverCpuUsPerDelivery)} µs`),
   ];
 }

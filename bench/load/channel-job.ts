@@ -120,6 +120,7 @@ export class ChannelJob {
       dialect: this.dialect,
       decode,
       events: this.events,
+      ...(this.spec.localAddresses?.length ? { localAddress: this.spec.localAddresses[this.sockets.length % this.spec.localAddresses.length] as string } : {}),
     });
     this.sockets.push(socket);
     return socket;

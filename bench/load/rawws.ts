@@ -29,6 +29,8 @@ export interface RawWsOptions {
   readonly dialect: Dialect;
   readonly decode: boolean;
   readonly events: RawWsEvents;
+  /** Source address (a 127.0.0.x), so a run can use more ephemeral ports than one address has. */
+  readonly localAddress?: string;
 }
 
 const HOST = '127.0.0.1';
@@ -67,6 +69,7 @@ export class RawWs {
       host: HOST,
       port: options.port,
       noDelay: true,
+      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
       onread: { buffer: readBuffer, callback: (n) => this.read(n) },
     });
     this.socket.write(

@@ -8,6 +8,7 @@ import { serverLabels, type ServerKind } from '../lib/messages.js';
 import type { FanoutResult, LatencyResult, Results } from '../lib/results.js';
 import { fixed, int, percent } from '../lib/table.js';
 import { chat } from './chat.js';
+import { clusterSection } from './cluster.js';
 import { connections } from './connections.js';
 import { fanout } from './fanout.js';
 import { launch, type Ctx, type Server } from './harness.js';
@@ -167,5 +168,11 @@ export async function runAll(ctx: Ctx, results: Results): Promise<void> {
       results.rest.push(r);
       log(`  ${int(r.requestsPerSec)} requests/s, p99 ${fixed(r.p99Ms, 0)} ms${failed(r)}`);
     }
+  }
+
+  // Walker Hub only (single node vs. nodes on Redis), whatever --servers says.
+  if (scenarios.includes('cluster')) {
+    log('cluster');
+    results.cluster.push(...(await clusterSection(ctx)));
   }
 }

@@ -35,6 +35,8 @@ serve(async () => {
     frameBurst: 1_000_000,
     maxConnections: 0,
     maxConnectionsPerIp: 0,
+    // A cluster node (bench/scenarios/nodes.ts): the broker runs over this Redis.
+    ...(process.env['BENCH_REDIS_URL'] ? { redisUrl: process.env['BENCH_REDIS_URL'], redisPrefix: process.env['BENCH_REDIS_PREFIX'] ?? 'bench:' } : {}),
   });
   const running = await createHub({ config });
   return { port: running.port, connections: () => running.hub.counts().clients, close: () => running.close() };

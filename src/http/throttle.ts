@@ -1,9 +1,9 @@
 /**
  * Attempt budgets for expensive REST calls (login, register), keyed by client IP or account.
- * Behind a tiny interface so the in-memory limiter can later be swapped for a shared one (Redis)
- * without touching the routes: a factory receives the budget and returns a `Throttle`.
+ * Behind a tiny interface so the in-memory limiter can be swapped for a shared one (Redis, see
+ * redis-throttle.ts) without touching the routes: a factory receives the budget and returns a `Throttle`.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface ThrottleBudget {
   /** Attempts allowed per window; 0 turns the throttle off. */
@@ -35,14 +35,19 @@ export const unlimited: Throttle = {
 /** One process's memory: fine for a single node; several nodes each count separately. */
 export const memoryThrottle: ThrottleFactory = (name, budget) => {
   if (budget.points === 0) return unlimited;
-  const limiter = new RateLimiterMemory({ keyPrefix: name, points: budget.points, duration: budget.durationSec });
+  return limiterThrottle(new RateLimiterMemory({ keyPrefix: name, points: budget.points, duration: budget.durationSec }));
+};
+
+/** A `Throttle` over any rate-limiter-flexible limiter (memory, or Redis in redis-throttle.ts). */
+export function limiterThrottle(limiter: RateLimiterAbstract): Throttle {
   return {
     async consume(key) {
       try {
         await limiter.consume(key);
         return allowed;
       } catch (err) {
-        // rate-limiter-flexible rejects with a RateLimiterRes when over budget; anything else is a bug.
+        // rate-limiter-flexible rejects with a RateLimiterRes when over budget; anything else is a bug
+        // (or, for a store-backed limiter, a store failure its insurance limiter could not absorb).
         if (!(err instanceof RateLimiterRes)) throw err;
         return { ok: false, retryAfterSec: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
       }
@@ -51,4 +56,4 @@ export const memoryThrottle: ThrottleFactory = (name, budget) => {
       await limiter.delete(key);
     },
   };
-};
+}

@@ -1,0 +1,88 @@
+/**
+ * Cross-node fanout: the fanout scenario's room (one publisher among N subscribers, same window
+ * and payload), first on one hub node alone (the in-process broker), then spread over
+ * `cluster.nodes` hub nodes on one Redis (subscribers split evenly over the load workers, worker i
+ * on node i, the publisher on node 0). Server CPU is every hub node's plus Redis's, read from
+ * /proc/<pid>/stat over the measured phase, so the per-delivery figures of the two layouts compare
+ * the whole cost of crossing nodes: Redis carries one copy per node, not per subscriber.
+ */
+import { systemBusySeconds } from '../lib/procstat.js';
+import { errorText, type ClusterResult } from '../lib/results.js';
+import { fixed, int } from '../lib/table.js';
+import { runPhase, totals } from './channel.js';
+import { otherCpu, type Ctx } from './harness.js';
+import { Nodes, openSpreadRoom } from './nodes.js';
+
+const SETUP_MS = 120_000;
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** One measured run of `nodeCount` nodes (1: single node, no Redis), on fresh processes. */
+export async function clusterRun(ctx: Ctx, nodeCount: number): Promise<ClusterResult> {
+  const { fanout: f, cluster: p } = ctx.params;
+  const n = p.subscribers;
+  const base = { server: 'hub' as const, layout: nodeCount > 1 ? ('cluster' as const) : ('single' as const), nodes: nodeCount, subscribers: n };
+  const pacing = { mode: 'window', window: f.window, burst: f.burst } as const;
+  let nodes: Nodes | null = null;
+  try {
+    nodes = await Nodes.start(nodeCount, ctx.params.pin?.server ?? null);
+    await openSpreadRoom(ctx.pool, nodes, n, f.concurrency, SETUP_MS);
+    const warm = Math.max(10, Math.ceil(f.warmDeliveries / n));
+    const warmed = totals(await runPhase(ctx, warm, pacing, f.timeoutMs));
+    const rate = warmed.received / warmed.seconds;
+    const msgs = Math.max(20, Math.ceil(Math.min(f.maxDeliveries, Math.max(f.minDeliveries, rate * p.targetSec)) / n));
+    ctx.log(`    ${nodeCount} node${nodeCount > 1 ? 's + Redis' : ''}; warm-up ${warm} messages at ${int(rate)} deliveries/s; measuring ${msgs}`);
+    const cpu0 = nodes.cpuSeconds();
+    const busy0 = systemBusySeconds();
+    const self0 = process.cpuUsage();
+    const t = totals(await runPhase(ctx, msgs, pacing, f.timeoutMs));
+    const self = process.cpuUsage(self0);
+    const perProc = nodes.cpuSeconds().map((c, i) => c - (cpu0[i] as number));
+    const nodeCpuSec = perProc.slice(0, nodeCount);
+    const redisCpuSec = nodes.redis ? (perProc[nodeCount] as number) : 0;
+    const serverCpuSec = sum(perProc);
+    const window = { serverCpuSec, machineBusySec: systemBusySeconds() - busy0, orchestratorCpuSec: (self.user + self.system) / 1e6 };
+    const expected = msgs * n;
+    return {
+      ...base,
+      msgs,
+      expected,
+      received: t.received,
+      deliveredShare: t.received / expected,
+      seconds: t.seconds,
+      deliveriesPerSec: t.received / t.seconds,
+      serverCpuSec,
+      serverCpuUsPerDelivery: (serverCpuSec * 1e6) / t.received,
+      nodeCpuSec,
+      redisCpuSec,
+      loadCpuSec: t.loadCpuSec,
+      otherCpuSec: otherCpu(window, t.loadCpuSec),
+    };
+  } catch (err) {
+    const nan = Number.NaN;
+    return { ...base, error: errorText(err), msgs: nan, expected: nan, received: nan, deliveredShare: nan, seconds: nan, deliveriesPerSec: nan, serverCpuSec: nan, serverCpuUsPerDelivery: nan, nodeCpuSec: [], redisCpuSec: nan, loadCpuSec: [], otherCpuSec: nan };
+  } finally {
+    await ctx.pool.teardown();
+    await nodes?.stop();
+  }
+}
+
+/** Single node and cluster, `repeats` times interleaved; the run with the most deliveries/s of each is kept. */
+export async function clusterSection(ctx: Ctx): Promise<ClusterResult[]> {
+  const p = ctx.params.cluster;
+  const runs = new Map<number, ClusterResult[]>();
+  for (let rep = 0; rep < p.repeats; rep++) {
+    for (const count of [1, p.nodes]) {
+      ctx.log(`cluster N=${int(p.subscribers)}  ${count === 1 ? 'single node' : `${count} nodes on one Redis`}`);
+      const r = await clusterRun(ctx, count);
+      ctx.log(`  ${int(r.deliveriesPerSec)} deliveries/s, ${fixed(r.serverCpuUsPerDelivery, 3)} µs server CPU/delivery (Redis ${fixed(r.redisCpuSec, 2)} s)${r.error ? `  FAILED: ${r.error}` : ''}`);
+      runs.set(count, [...(runs.get(count) ?? []), r]);
+    }
+  }
+  return [...runs.values()].flatMap((all) => {
+    const ok = all.filter((r) => !r.error);
+    const best = ok.length > 0 ? ok.reduce((a, b) => (b.deliveriesPerSec > a.deliveriesPerSec ? b : a)) : all[0];
+    if (!best) return [];
+    const summary = all.map((r) => ({ deliveriesPerSec: r.deliveriesPerSec, serverCpuUsPerDelivery: r.serverCpuUsPerDelivery, otherCpuSec: r.otherCpuSec }));
+    return [all.length > 1 ? { ...best, runs: summary } : best];
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Login/register budgets kept in Redis, so every node behind a load balancer spends from one
+ * budget per IP and per email (`RateLimiterRedis`). It works unchanged on Redis Cluster: each
+ * consume is one Lua script over one key (`<redisPrefix>throttle:<name>:<key>`), which ioredis'
+ * Cluster client routes to the shard owning that key's slot. (rate-limiter-flexible's
+ * `RateLimiterCluster` is for Node's `cluster` module over IPC, not for Redis Cluster.)
+ *
+ * Redis unavailable: the client queues nothing (`enableOfflineQueue: false`) and gives up on an
+ * unanswered command after `COMMAND_TIMEOUT_MS`, and the limiter then falls back to its
+ * `insuranceLimiter`, a memory limiter with the same budget: logins are never blocked by the
+ * outage, and the limit still holds per node until Redis is back.
+ */
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import type { ClusterNode } from '../broker/redis-cluster.js';
+import { reconnectDelayMs } from '../broker/reconnect.js';
+import { limiterThrottle, unlimited, type ThrottleFactory } from './throttle.js';
+
+/** How long one throttle command may wait for Redis (ms) before the memory limiter answers instead. */
+export const COMMAND_TIMEOUT_MS = 500;
+/** How long shutdown waits for Redis to answer QUIT (ms) before dropping the connection. */
+const CLOSE_WAIT_MS = 1000;
+
+const redisOptions: RedisOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  connectTimeout: 2000,
+  commandTimeout: COMMAND_TIMEOUT_MS,
+  // A failed command is answered by the insurance limiter at once; no delayed re-send.
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  retryStrategy: reconnectDelayMs,
+};
+
+export type RedisTarget = { readonly url: string } | { readonly clusterNodes: readonly ClusterNode[] };
+
+export interface RedisThrottles {
+  readonly factory: ThrottleFactory;
+  /** Calls `listener` each time the client (re)connects. */
+  onReady(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+/** One small client of its own (the broker's connections are subscribed or latency-sensitive). */
+export function createRedisThrottles(target: RedisTarget, prefix: string, onError: (err: Error) => void): RedisThrottles {
+  const client =
+    'url' in target
+      ? new Redis(target.url, { ...redisOptions, connectionName: 'walker-hub-throttle' })
+      : new Cluster([...target.clusterNodes], {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: reconnectDelayMs,
+          retryDelayOnFailover: 0,
+          retryDelayOnClusterDown: 0,
+          redisOptions: { ...redisOptions, connectionName: 'walker-hub-throttle' },
+        });
+  client.on('error', onError);
+  // A failed first attempt is not fatal: the insurance limiter answers and the client keeps retrying.
+  client.connect().catch((err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
+  const factory: ThrottleFactory = (name, budget) => {
+    if (budget.points === 0) return unlimited;
+    const limits = { points: budget.points, duration: budget.durationSec };
+    return limiterThrottle(
+      new RateLimiterRedis({
+        ...limits,
+        storeClient: client,
+        keyPrefix: `${prefix}throttle:${name}`,
+        // Not ready (connecting, reconnecting): straight to the memory limiter, no wait.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({ ...limits, keyPrefix: `${prefix}throttle:${name}` }),
+      }),
+    );
+  };
+  return {
+    factory,
+    onReady: (listener) => void client.on('ready', listener),
+    async close() {
+      if (client.status === 'ready') {
+        await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]).catch(onError);
+      }
+      client.disconnect();
+    },
+  };
+}
