@@ -4,8 +4,7 @@
  * cross-node delivery resumes by itself once Redis is back, without restarting the hubs.
  * Starts its own loopback redis-server (the one ../shared/services installs), so it can kill it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerState } from '../../src/broker/broker.js';
 import type { PubSubBroker } from '../../src/broker/pubsub.js';
@@ -13,37 +12,7 @@ import { createLogger } from '../../src/log.js';
 import type { RunningHub } from '../../src/node.js';
 import { testPrefix, withService } from '../broker-helpers.js';
 import { closeClients, connect, signToken, startHub, stopAll, type TestClient } from '../helpers.js';
-
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0 ? 'redis-server' : undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts redis-server on 127.0.0.1:port and resolves once it accepts connections. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out.slice(-500)}`)));
-  });
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
+import { freePort, hasRedisServer, killRedis, startRedis } from '../redis-server.js';
 
 function untilState(hub: RunningHub, state: BrokerState): Promise<void> {
   const broker = hub.broker as PubSubBroker;
@@ -63,7 +32,7 @@ withService('cluster through a Redis outage', 'redis-server on PATH', hasRedisSe
     afterEach(async () => {
       await closeClients();
       await stopAll();
-      await Promise.all(servers.splice(0).map(kill));
+      await Promise.all(servers.splice(0).map(killRedis));
     });
 
     it('keeps local delivery, drops while down, and resumes cross-node delivery on the same port', async () => {
@@ -85,7 +54,7 @@ withService('cluster through a Redis outage', 'redis-server on PATH', hasRedisSe
       expect(await remoteMember.next()).toEqual({ n: 1 });
       expect(await localMember.next()).toEqual({ n: 1 });
 
-      await kill(servers[0]!);
+      await killRedis(servers[0]!);
       await Promise.all([untilState(a, 'down'), untilState(b, 'down')]);
       for (let n = 2; n <= 51; n++) say(sender, n);
       for (let n = 2; n <= 51; n++) expect(await localMember.next()).toEqual({ n });
