@@ -21,6 +21,7 @@ import type { Store } from './store/store.js';
 import { createTransport } from './transport/uws.js';
 import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
+import { profiles } from './profiles/index.js';
 
 export interface CreateHubOptions {
   readonly config: Config;
@@ -67,16 +68,21 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
   const store = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
   const ownsStore = options.store === undefined;
-  const broker = options.broker ?? createBroker(config, log);
+  // The wire profile, chosen once: its broker and authenticator wrappers are no-ops in the native profile.
+  const profile = profiles[config.protocol];
+  const broker = profile.broker(options.broker ?? createBroker(config, log));
   const revocations = new Revocations(store, log);
   relayRevocations(revocations, broker, log);
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
-  const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
+  const created = createAuthenticator(config, log, isRevoked);
+  const authenticator = profile.authenticator(created.authenticator, () => clock.now());
+  const secret = created.secret;
   const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, clientLog);
   const hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
+      profile,
       maxInflightWalkers: config.maxInflightWalkers,
       frameRate: { perSec: config.frameRate, burst: config.frameBurst },
     },
@@ -104,12 +110,15 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     },
     log: clientLog,
   });
+  const walkerRoute = createWalkerRoute(runner, authenticator, profile);
   const transport = createTransport(config, {
     hub,
     authenticator,
+    badHandshakeToken: profile.badHandshakeToken,
     getRoutes: { ...demoRoutes },
+    ...(profile.rest.allMethods ? { anyMethodRoutes: { '/walker/:name': walkerRoute, '/walker/:name/:node': walkerRoute } } : {}),
     postRoutes: {
-      '/walker/:name': createWalkerRoute(runner, authenticator),
+      ...(profile.rest.allMethods ? {} : { '/walker/:name': walkerRoute }),
       '/user/register': accounts.register,
       '/user/login': accounts.login,
       '/user/logout': accounts.logout,

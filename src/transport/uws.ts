@@ -45,6 +45,13 @@ export interface TransportDeps {
   readonly postRoutes: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
   /** GET routes by uWS pattern (at most one `:param`, passed as `name`); the request has no body. */
   readonly getRoutes?: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
+  /**
+   * Routes answered on GET, POST, PUT, PATCH and DELETE by uWS pattern (up to two `:params`, passed
+   * as `name` and `node`; the method as `method`); every method but GET has its body read.
+   */
+  readonly anyMethodRoutes?: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
+  /** A present but bad handshake token: refused with its HTTP status (default), or connected as public (jac-cloud). */
+  readonly badHandshakeToken?: 'refuse' | 'public';
   readonly health: () => Record<string, unknown>;
   readonly log: Logger;
 }
@@ -147,13 +154,13 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
       }
       // Verification is synchronous, so every upgrade completes inside this callback (see jwt.ts
       // for why an asynchronous upgrade is avoided). A present but bad token is refused, never
-      // downgraded to public.
+      // downgraded to public, unless the profile says so (jac-cloud connects it as public).
       let identity: Identity | undefined;
       if (token !== null) {
         try {
           identity = authenticator.verify(token);
         } catch (err) {
-          return respond(res, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
+          if (deps.badHandshakeToken !== 'public') return respond(res, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
         }
       }
       const data: UserData = { session: hub.newSession(identity, channelId), ip, conn: null };
@@ -190,32 +197,41 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   );
 
   for (const [pattern, handler] of Object.entries(deps.getRoutes ?? {})) {
-    const hasParam = pattern.includes(':');
     app.get(pattern, (res, req) => {
-      const { request, requestId, reqLog } = readRequest(res, req, hasParam, log);
+      const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
       answer(res, pattern, () => handler(request), requestId, reqLog);
     });
   }
 
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
-    const hasParam = pattern.includes(':');
-    app.post(pattern, (res, req) => {
-      const { request, requestId, reqLog } = readRequest(res, req, hasParam, log);
-      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(options.maxBodyBytes), true, requestId);
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      readBody(res, options.maxBodyBytes, (body) => {
-        if (body === null) {
-          if (!aborted) respond(res, tooLarge(options.maxBodyBytes), true, requestId);
-          aborted = true;
-          return;
-        }
-        answer(res, pattern, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
-      });
-    });
+    app.post(pattern, (res, req) => withBody(res, req, pattern, handler));
     app.any(pattern, (res) => respond(res, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
+  }
+
+  for (const [pattern, handler] of Object.entries(deps.anyMethodRoutes ?? {})) {
+    app.get(pattern, (res, req) => {
+      const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
+      answer(res, pattern, () => handler(request), requestId, reqLog);
+    });
+    for (const method of ['post', 'put', 'patch', 'del'] as const) app[method](pattern, (res, req) => withBody(res, req, pattern, handler));
+  }
+
+  /** Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the handler. */
+  function withBody(res: uWS.HttpResponse, req: uWS.HttpRequest, pattern: string, handler: (req: RestRequest) => MaybePromise<RestResponse>): void {
+    const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
+    if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, tooLarge(options.maxBodyBytes), true, requestId);
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    readBody(res, options.maxBodyBytes, (body) => {
+      if (body === null) {
+        if (!aborted) respond(res, tooLarge(options.maxBodyBytes), true, requestId);
+        aborted = true;
+        return;
+      }
+      answer(res, pattern, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
+    });
   }
 
   app.any('/*', (res, req) => respond(res, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
@@ -239,11 +255,14 @@ const EMPTY_BODY = Buffer.alloc(0);
  * Everything a handler sees of a request, read now: `req` is only valid during the uWS callback.
  * The body (POST) is read afterwards; each request gets an id and a logger carrying it.
  */
-function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, hasParam: boolean, log: Logger): { request: RestRequest; requestId: string; reqLog: Logger } {
+function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, pattern: string, log: Logger): { request: RestRequest; requestId: string; reqLog: Logger } {
   const requestId = nextRequestId();
   const reqLog = log.child({ request_id: requestId });
+  const params = pattern.split(':').length - 1;
   const request: RestRequest = {
-    name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
+    name: params > 0 ? safeDecode(req.getParameter(0) ?? '') : '',
+    ...(params > 1 ? { node: safeDecode(req.getParameter(1) ?? '') } : {}),
+    method: req.getMethod(),
     query: req.getQuery() ?? '',
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
