@@ -37,6 +37,16 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
   const restHub = results.rest.find((r) => r.server === 'hub' && !r.error);
   const restUws = results.rest.find((r) => r.server === 'uws' && !r.error);
   const N = n.toLocaleString('en-US');
+  const walker = (variant: string, server: string, profile: string | null) =>
+    results.walker.find((r) => r.variant === variant && r.server === server && r.profile === profile && !r.error);
+  const walkerTargets = (['uid', 'ordered'] as const).flatMap((variant) =>
+    (['native', 'jac-cloud'] as const).map((profile) => {
+      const hubW = walker(variant, 'hub', profile);
+      const uwsW = walker(variant, 'uws', null);
+      return check(`walker calls (${variant === 'uid' ? 'with uid' : 'ordered'}, ${profile}): hub calls/s ≥ 0.85× raw uWS`, ratio(hubW?.callsPerSec, uwsW?.callsPerSec), '>=', 0.85,
+        `${f(hubW?.callsPerSec, 0)} vs ${f(uwsW?.callsPerSec, 0)} calls/s (medians)`);
+    }),
+  );
 
   return [
     check(`fanout N=${N}: hub CPU/delivery ≤ 1.2× raw uWS`, ratio(hub?.serverCpuUsPerDelivery, uws?.serverCpuUsPerDelivery), '<=', 1.2,
@@ -53,5 +63,6 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
       `RSS delta over ${memHub?.count ?? '—'} connections`),
     check('REST walker ≥ 0.7× raw uWS requests/s', ratio(restHub?.requestsPerSec, restUws?.requestsPerSec), '>=', 0.7,
       `${f(restHub?.requestsPerSec, 0)} vs ${f(restUws?.requestsPerSec, 0)} req/s`),
+    ...walkerTargets,
   ];
 }
