@@ -48,6 +48,29 @@ export type FrameType = InboundFrame['type'];
 export type FrameOf<K extends FrameType> = Extract<InboundFrame, { type: K }>;
 export const frameTypes: readonly FrameType[] = inboundFrameSchema.options.map((o) => o.shape.type.value);
 
+/**
+ * The `walker` frame checked by hand: the hub's hot path (a zod record parse of `context` alone
+ * cost more than the rest of the frame). Accepts exactly what `inboundFrameSchema` accepts for a
+ * parsed JSON value (test/unit/protocol-fast.test.ts compares the two) and returns the same
+ * output; returns null for anything else, which then goes through zod for its issues.
+ */
+export function walkerFrameFast(value: Record<string, unknown>): FrameOf<'walker'> | null {
+  const { walker, context, response, node, uid } = value;
+  if (value['type'] !== 'walker' || typeof walker !== 'string' || walker.length < 1 || walker.length > MAX_ID_LENGTH) return null;
+  // JSON.parse makes only plain objects, so "an object and not an array" is zod's isPlainObject here.
+  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) return null;
+  if (response !== undefined && typeof response !== 'boolean') return null;
+  if (node !== undefined && node !== null && (typeof node !== 'string' || node.length > MAX_ID_LENGTH)) return null;
+  if (uid !== undefined && (typeof uid !== 'string' || uid.length < 1 || uid.length > MAX_ID_LENGTH)) return null;
+  const frame: FrameOf<'walker'> = { type: 'walker', walker };
+  // A copy, as zod's record parse makes: the walker never holds the parsed frame's own object.
+  if (context !== undefined) frame.context = { ...(context as Record<string, unknown>) };
+  if (response !== undefined) frame.response = response;
+  if (node !== undefined) frame.node = node;
+  if (uid !== undefined) frame.uid = uid;
+  return frame;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Outgoing frames. Encoders return the JSON text, so each frame is encoded exactly once.
 

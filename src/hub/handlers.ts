@@ -6,12 +6,11 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { isAuthenticated, publicIdentity, type Identity } from '../auth/identity.js';
 import type { Broker } from '../broker/broker.js';
 import { HubError } from '../errors.js';
-import { whenReady } from '../maybe.js';
 import { encode, type FrameOf, type FrameType } from '../protocol.js';
 import type { WireProfile } from '../profiles/profile.js';
 import { ReplyQueue } from './reply-queue.js';
 import type { Session } from './session.js';
-import type { WalkerRunner } from '../walkers/runner.js';
+import type { WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
 
 export type PeerPolicy = 'authenticated' | 'public' | 'off';
 
@@ -71,6 +70,14 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     if (frame.uid !== undefined) send(session, encode.ack(frame.uid));
   };
 
+  /** Releases the walker's in-flight count (before sending, so a failing send cannot keep it held) and replies. */
+  const finish = (session: Session, name: string, frame: FrameOf<'walker'>, ticket: number, done: WalkerOutcome) => {
+    session.inflight--;
+    // Failures are always reported; a success only when the caller asked for a response.
+    if (!done.ok) reply(session, ticket, profile.walkerError(name, done.error, frame.uid));
+    else reply(session, ticket, frame.response ? profile.walkerOk(name, done.reports, frame.uid) : null);
+  };
+
   return {
     walker(session, frame) {
       const walker = deps.runner.get(frame.walker);
@@ -92,19 +99,18 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         clientId: session.clientId,
         channelId: session.channelId,
         node: frame.node ?? null,
-        self: (out) => send(session, out),
+        self: (session.self ??= (out: string) => send(session, out)),
         signal: session.gone.signal,
         log: session.log,
       });
-      const ticket = place(session, frame.uid, !(outcome instanceof Promise));
-      // `run` never throws or rejects, so the count is always released; it is released before
-      // sending, so even a failing send cannot keep it held.
-      void whenReady(outcome, (done) => {
-        session.inflight--;
-        // Failures are always reported; a success only when the caller asked for a response.
-        if (!done.ok) reply(session, ticket, profile.walkerError(walker.name, done.error, frame.uid));
-        else reply(session, ticket, frame.response ? profile.walkerOk(walker.name, done.reports, frame.uid) : null);
-      });
+      // `run` never throws or rejects, so the count is always released. A synchronous outcome is
+      // answered without a closure (the hot path).
+      if (outcome instanceof Promise) {
+        const ticket = place(session, frame.uid, false);
+        void outcome.then((done) => finish(session, walker.name, frame, ticket, done));
+      } else {
+        finish(session, walker.name, frame, place(session, frame.uid, true), outcome);
+      }
     },
 
     client: (session, frame) => peer(session, 'clients', frame.client_ids, frame),

@@ -13,7 +13,7 @@ import { createLocalDelivery } from './delivery.js';
 import { FrameBudget, type FrameRateOptions } from './frame-rate.js';
 import { createHandlers, type Handler, type HandlerTable, type PeerPolicy } from './handlers.js';
 import type { Logger } from '../log.js';
-import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, type FrameType, type InboundFrame } from '../protocol.js';
+import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, walkerFrameFast, type FrameType, type InboundFrame } from '../protocol.js';
 import { Registry, type RegistryCounts } from './registry.js';
 import type { Session } from './session.js';
 import type { WalkerRunner } from '../walkers/runner.js';
@@ -91,7 +91,7 @@ export class Hub {
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
     const clientId = nanoid();
     const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
-    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, replies: null, frames, log: this.log.child({ client_id: clientId }) };
+    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, self: null, replies: null, frames, log: this.log.child({ client_id: clientId }) };
   }
 
   open(session: Session, conn: Connection): void {
@@ -150,6 +150,10 @@ export class Hub {
       const shown = typeof type === 'string' ? `"${type.slice(0, 64)}"` : 'missing';
       this.sendError(session, new HubError('unknown_type', `Unknown frame type (${shown}); expected one of ${frameTypes.join(', ')}`), uid);
       return null;
+    }
+    if (type === 'walker') {
+      const fast = walkerFrameFast(value as Record<string, unknown>);
+      if (fast !== null) return fast;
     }
     const parsed = inboundFrameSchema.safeParse(value);
     if (!parsed.success) {

@@ -21,6 +21,8 @@ export interface Session {
   gone: AbortController | null;
   /** This connection's logger: its lines carry `client_id`. */
   readonly log: Logger;
+  /** Sends to this socket: created on first walker call, then shared by every walker's `ctx.self`. */
+  self: ((frame: string) => void) | null;
   /** Created on first use: holds replies to walker frames without `uid` until earlier ones are sent. */
   replies: ReplyQueue | null;
   /** Frames this socket may still send (null when the frame rate is not limited). */

@@ -83,12 +83,17 @@ export const oversizeGraceBytes = (maxPayloadBytes: number): number => Math.min(
 
 class SocketConnection implements Connection {
   closed = false;
+  /** The frame `flush` sends: one bound callback per socket, so a send allocates no closure. */
+  private outgoing = '';
+  private readonly flush = () => void this.ws.send(this.outgoing);
   constructor(private readonly ws: Ws) {}
 
   send(frame: string): void {
     if (this.closed) return;
     // Corked so sends made after an await still leave in one syscall; cheap when already corked.
-    this.ws.cork(() => this.ws.send(frame));
+    this.outgoing = frame;
+    this.ws.cork(this.flush);
+    this.outgoing = '';
   }
 
   subscribe(topic: string): void {
