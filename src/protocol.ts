@@ -93,6 +93,18 @@ function withUid<T extends object>(frame: T, uid: string | undefined): T & { uid
   return uid === undefined ? frame : { ...frame, uid };
 }
 
+/** `{"type":"walker","walker":NAME,"status":200,"reports":` per walker name, encoded once (names are few: the loaded walkers). */
+const okHeads = new Map<string, string>();
+function walkerOkHead(walker: string): string {
+  let head = okHeads.get(walker);
+  if (head === undefined) {
+    head = `{"type":"walker","walker":${JSON.stringify(walker)},"status":200,"reports":`;
+    // Bounded all the same, should a caller pass names that are not walkers.
+    if (okHeads.size < 10_000) okHeads.set(walker, head);
+  }
+  return head;
+}
+
 export const encode = {
   connection: (data: ConnectionInfo, uid?: string) => JSON.stringify(withUid({ type: 'connection', data }, uid)),
   /**
@@ -100,7 +112,7 @@ export const encode = {
    * nothing a walker returned is stringified here (it could throw outside the runner's boundary).
    */
   walkerOk: (walker: string, reports: string, uid?: string) =>
-    `{"type":"walker","walker":${JSON.stringify(walker)},"status":200,"reports":${reports}${uid === undefined ? '' : `,"uid":${JSON.stringify(uid)}`}}`,
+    `${walkerOkHead(walker)}${reports}${uid === undefined ? '' : `,"uid":${JSON.stringify(uid)}`}}`,
   walkerError: (walker: string, status: number, error: WireError, uid?: string) =>
     JSON.stringify(withUid({ type: 'walker', walker, status, error }, uid)),
   error: (error: WireError, uid?: string) => JSON.stringify(withUid({ type: 'error', error }, uid)),

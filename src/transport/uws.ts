@@ -185,7 +185,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
         return;
       }
       // The ArrayBuffer is neutered when this callback returns: decode now.
-      hub.message(ws.getUserData().session, isBinary ? null : Buffer.from(message).toString('utf8'));
+      hub.message(ws.getUserData().session, isBinary ? null : utf8.decode(message));
     },
 
     close: (ws, code) => {
@@ -255,6 +255,8 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+/** Decodes frames without a Buffer per frame; invalid UTF-8 becomes U+FFFD and a BOM is kept, as with Buffer#toString. */
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Everything a handler sees of a request, read now: `req` is only valid during the uWS callback.
