@@ -27,7 +27,11 @@ let sockets: RawWs[] = [];
 let counting = false;
 let replies = 0;
 
+/** A job replaces the previous one (the child is reused across runs): its sockets are closed first. */
 async function setup(job: WalkerCallJob): Promise<void> {
+  counting = false;
+  for (const s of sockets) s.close();
+  sockets = [];
   const dialect = dialects[job.endpoint.kind];
   const seqs = new Map<RawWs, number>();
   const send = (ws: RawWs, count: number) => {
@@ -90,6 +94,9 @@ function measure(durationMs: number): void {
     counting = false;
     const seconds = (now() - t0) / 1000;
     const usage = process.cpuUsage(cpu0);
+    // Closed before reporting, so the server's stop after the run is not a lost socket.
+    for (const s of sockets) s.close();
+    sockets = [];
     const cpu: CpuTime = { user: usage.user, system: usage.system };
     report({ type: 'measured', replies, seconds, cpu });
   }, durationMs);

@@ -14,7 +14,7 @@ import { fanout } from './fanout.js';
 import { launch, type Ctx, type Server } from './harness.js';
 import { latency } from './latency.js';
 import { rest, restPaths } from './rest.js';
-import { profileArgs, walkerCalls } from './walker.js';
+import { profileArgs, startWalkerLoad, walkerCalls } from './walker.js';
 
 const failed = (r: { error?: string }) => (r.error ? `  FAILED: ${r.error}` : '');
 
@@ -166,12 +166,17 @@ async function walkerSection(ctx: Ctx, results: Results): Promise<void> {
   await Promise.allSettled(launched.map((l) => l.server));
   const done = new Map<string, WalkerResult[]>();
   const label = (t: WalkerTarget) => `${serverLabels[t.kind]}${t.profile === 'jac-cloud' ? ' (jac-cloud)' : ''}`;
-  for (const run of launched) {
-    log(`walker  ${params.walker.connections} conns × ${params.walker.window} in flight  ${run.variant}  ${label(run)}`);
-    const r = await measure(ctx, run.kind, run.server, (s) => walkerCalls(ctx, run.kind, run.profile, run.variant, s));
-    log(`  ${int(r.callsPerSec)} calls/s, ${fixed(r.serverCpuUsPerCall, 2)} µs server CPU/call${failed(r)}`);
-    const key = `${run.variant}/${run.kind}/${run.profile ?? ''}`;
-    done.set(key, [...(done.get(key) ?? []), r]);
+  const load = await startWalkerLoad(ctx);
+  try {
+    for (const run of launched) {
+      log(`walker  ${params.walker.connections} conns × ${params.walker.window} in flight  ${run.variant}  ${label(run)}`);
+      const r = await measure(ctx, run.kind, run.server, (s) => walkerCalls(ctx, load, run.kind, run.profile, run.variant, s));
+      log(`  ${int(r.callsPerSec)} calls/s, ${fixed(r.serverCpuUsPerCall, 2)} µs server CPU/call${failed(r)}`);
+      const key = `${run.variant}/${run.kind}/${run.profile ?? ''}`;
+      done.set(key, [...(done.get(key) ?? []), r]);
+    }
+  } finally {
+    await Promise.all(load.map((c) => c.stop()));
   }
   for (const runs of done.values()) {
     const mid = pickMedian(runs, (r) => r.callsPerSec);

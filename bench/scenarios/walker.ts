@@ -4,7 +4,7 @@
  * Against raw uWS doing the same JSON validation and reply, and Socket.IO answering through acks.
  * Server CPU is read over the measured window only (after connecting and a warm-up).
  */
-import { spawnTs } from '../lib/children.js';
+import { spawnTs, type Child } from '../lib/children.js';
 import type { ServerKind, WalkerCallCommand, WalkerCallReport, WalkerVariant } from '../lib/messages.js';
 import { errorText, type WalkerResult, type WireProfileName } from '../lib/results.js';
 import { delay, ofType, openCpuWindow, otherCpu, split, withServer, type Ctx, type Server } from './harness.js';
@@ -12,15 +12,23 @@ import { delay, ofType, openCpuWindow, otherCpu, split, withServer, type Ctx, ty
 /** Server arguments per profile (only the hub has profiles). */
 export const profileArgs = (profile: WireProfileName | null): string[] => (profile === 'jac-cloud' ? ['--protocol=jac-cloud'] : []);
 
-export async function walkerCalls(ctx: Ctx, kind: ServerKind, profile: WireProfileName | null, variant: WalkerVariant, launched: Promise<Server>): Promise<WalkerResult> {
+export type WalkerLoad = Child<WalkerCallCommand, WalkerCallReport>;
+
+/** The load children of the section, started once and reused by every run (each run replaces the job). */
+export async function startWalkerLoad(ctx: Ctx): Promise<WalkerLoad[]> {
+  const count = Math.min(ctx.params.loadProcs, ctx.params.walker.connections);
+  const children = Array.from({ length: count }, (_, i) => spawnLoad(ctx, i));
+  await Promise.all(children.map((c) => c.next(ofType<WalkerCallReport, 'hello'>('hello'), 30_000, 'hello')));
+  return children;
+}
+
+export async function walkerCalls(ctx: Ctx, children: readonly WalkerLoad[], kind: ServerKind, profile: WireProfileName | null, variant: WalkerVariant, launched: Promise<Server>): Promise<WalkerResult> {
   const p = ctx.params.walker;
   const base = { server: kind, profile, variant, connections: p.connections, window: p.window };
-  const children: ReturnType<typeof spawnLoad>[] = [];
   try {
     return await withServer(ctx, launched, async (server) => {
-      const shares = split(p.connections, ctx.params.loadProcs).filter((n) => n > 0);
-      for (let i = 0; i < shares.length; i++) children.push(spawnLoad(ctx, i));
-      await Promise.all(children.map((c) => c.next(ofType<WalkerCallReport, 'hello'>('hello'), 30_000, 'hello')));
+      for (const c of children) c.reset();
+      const shares = split(p.connections, children.length);
       children.forEach((c, i) => c.send({ type: 'job', job: { endpoint: { kind, port: server.port }, variant, connections: shares[i] as number, window: p.window, body: p.body } }));
       const ready = await Promise.all(children.map((c) => c.next(ofType<WalkerCallReport, 'ready'>('ready'), 30_000, 'ready report')));
       await delay(p.warmSec * 1000);
@@ -46,8 +54,6 @@ export async function walkerCalls(ctx: Ctx, kind: ServerKind, profile: WireProfi
   } catch (err) {
     const nan = Number.NaN;
     return { ...base, error: errorText(err), seconds: nan, replies: nan, callsPerSec: nan, serverCpuSec: nan, serverCpuUsPerCall: nan, loadCpuSec: [], otherCpuSec: nan, sampleReply: '' };
-  } finally {
-    await Promise.all(children.map((c) => c.stop()));
   }
 }
 
