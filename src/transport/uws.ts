@@ -83,6 +83,8 @@ export const oversizeGraceBytes = (maxPayloadBytes: number): number => Math.min(
 
 class SocketConnection implements Connection {
   closed = false;
+  /** True while uWS runs this socket's `message` callback, where uWS has corked this socket already. */
+  inCallback = false;
   /** The frame `flush` sends: one bound callback per socket, so a send allocates no closure. */
   private outgoing = '';
   private readonly flush = () => void this.ws.send(this.outgoing);
@@ -90,7 +92,12 @@ class SocketConnection implements Connection {
 
   send(frame: string): void {
     if (this.closed) return;
-    // Corked so sends made after an await still leave in one syscall; cheap when already corked.
+    // Inside uWS's message callback the socket is corked already: send directly (one native call,
+    // not two). Elsewhere (after an await) corked, so the frames still leave in one syscall.
+    if (this.inCallback) {
+      this.ws.send(frame);
+      return;
+    }
     this.outgoing = frame;
     this.ws.cork(this.flush);
     this.outgoing = '';
@@ -185,7 +192,14 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
         return;
       }
       // The ArrayBuffer is neutered when this callback returns: decode now.
-      hub.message(ws.getUserData().session, isBinary ? null : utf8.decode(message));
+      const data = ws.getUserData();
+      const conn = data.conn;
+      if (conn) conn.inCallback = true;
+      try {
+        hub.message(data.session, isBinary ? null : utf8.decode(message));
+      } finally {
+        if (conn) conn.inCallback = false;
+      }
     },
 
     close: (ws, code) => {
