@@ -48,10 +48,10 @@ const fields = {
   peerEvents: {
     flag: 'peer-events',
     env: 'WALKER_HUB_PEER_EVENTS',
-    schema: z.enum(['authenticated', 'public', 'off']).default('authenticated'),
-    help: 'who may send client/channel/user frames',
+    schema: z.enum(['authenticated', 'public', 'off']).optional(),
+    help: 'who may send client/channel/user frames (default: authenticated; jac-cloud profile: public)',
   },
-  maxPayloadBytes: { flag: 'max-payload', env: 'WALKER_HUB_MAX_PAYLOAD', schema: int(1024, 16 * 1024 * 1024).default(64 * 1024), help: 'largest WebSocket frame, bytes' },
+  maxPayloadBytes: { flag: 'max-payload', env: 'WALKER_HUB_MAX_PAYLOAD', schema: int(1024, 16 * 1024 * 1024).optional(), help: 'largest WebSocket frame, bytes (default 65536; jac-cloud profile: 16777216)' },
   maxBodyBytes: { flag: 'max-body', env: 'WALKER_HUB_MAX_BODY', schema: int(1024, 64 * 1024 * 1024).default(1024 * 1024), help: 'largest REST body, bytes' },
   maxBackpressureBytes: {
     flag: 'max-backpressure',
@@ -65,7 +65,7 @@ const fields = {
     schema: int(0, 960).refine((s) => s === 0 || s >= 8, 'must be 0 or between 8 and 960').default(120),
     help: 'close silent sockets after, seconds (0 = never, else 8..960; pings keep sockets alive)',
   },
-  walkerTimeoutMs: { flag: 'walker-timeout', env: 'WALKER_HUB_WALKER_TIMEOUT', schema: int(1, 3_600_000).default(30_000), help: 'longest a walker may run, ms' },
+  walkerTimeoutMs: { flag: 'walker-timeout', env: 'WALKER_HUB_WALKER_TIMEOUT', schema: int(1, 3_600_000).optional(), help: 'longest a walker may run, ms (default 30000; jac-cloud profile: 3600000, the maximum)' },
   maxInflightWalkers: { flag: 'max-inflight', env: 'WALKER_HUB_MAX_INFLIGHT', schema: int(1, 10_000).default(64), help: 'walkers running at once per connection' },
   authRatePerIp: {
     flag: 'auth-rate-ip',
@@ -168,6 +168,12 @@ const fields = {
     schema: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('wh:'),
     help: 'prefix of every Redis topic (deployments sharing one Redis use different ones)',
   },
+  protocol: {
+    flag: 'protocol',
+    env: 'WALKER_HUB_PROTOCOL',
+    schema: z.enum(['native', 'jac-cloud']).default('native'),
+    help: 'wire profile: native (typed frames, strict auth) or jac-cloud (drop-in for jac-cloud clients)',
+  },
   demo: {
     flag: 'demo',
     env: 'WALKER_HUB_DEMO',
@@ -177,9 +183,30 @@ const fields = {
 } satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
 
 type Fields = typeof fields;
-const configSchema = z.object(
-  Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.schema])) as { [K in keyof Fields]: Fields[K]['schema'] },
-);
+export type WireProtocol = 'native' | 'jac-cloud';
+
+/**
+ * Defaults that depend on the wire profile. These fields have no default in `fields` (so "unset"
+ * is visible after parsing); a value the operator set, by flag or env, always wins.
+ */
+export const protocolDefaults = {
+  native: { peerEvents: 'authenticated', maxPayloadBytes: 64 * 1024, walkerTimeoutMs: 30_000 },
+  // jac-cloud: 16 MiB frames and no walker timeout (the schema's maximum, one hour, stands in for none).
+  'jac-cloud': { peerEvents: 'public', maxPayloadBytes: 16 * 1024 * 1024, walkerTimeoutMs: 3_600_000 },
+} as const satisfies Record<WireProtocol, Record<string, unknown>>;
+type ProfiledKey = keyof (typeof protocolDefaults)['native'];
+
+const configSchema = z
+  .object(Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.schema])) as { [K in keyof Fields]: Fields[K]['schema'] })
+  .transform((v) => {
+    const d = protocolDefaults[v.protocol];
+    return {
+      ...v,
+      peerEvents: v.peerEvents ?? d.peerEvents,
+      maxPayloadBytes: v.maxPayloadBytes ?? d.maxPayloadBytes,
+      walkerTimeoutMs: v.walkerTimeoutMs ?? d.walkerTimeoutMs,
+    } satisfies Record<ProfiledKey, unknown>;
+  });
 export type Config = Readonly<z.output<typeof configSchema>>;
 export type ConfigInput = z.input<typeof configSchema>;
 

@@ -34,6 +34,7 @@ import type { Store } from './store/store.js';
 import { createTransport } from './transport/uws.js';
 import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
+import { profiles } from './profiles/index.js';
 
 export interface CreateHubOptions {
   readonly config: Config;
@@ -99,8 +100,10 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     ready: () => !tracker.isDraining,
   });
   const { metrics } = hubMetrics;
+  // The wire profile, chosen once: its broker and authenticator wrappers are no-ops in the native profile.
+  const profile = profiles[config.protocol];
   const innerBroker = options.broker ?? createBroker(config, log);
-  const broker = new MeteredBroker(innerBroker, metrics);
+  const broker = new MeteredBroker(profile.broker(innerBroker), metrics);
   const tracker = new RequestTracker(metrics);
   const revocations = new Revocations(store, log);
   relayRevocations(revocations, broker, log);
@@ -108,11 +111,14 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const throttles = redisThrottles(config, log);
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
-  const { authenticator, secret } = createAuthenticator(config, log, isRevoked);
+  const created = createAuthenticator(config, log, isRevoked);
+  const authenticator = profile.authenticator(created.authenticator, () => clock.now());
+  const secret = created.secret;
   const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, clientLog, metrics);
   const hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
+      profile,
       maxInflightWalkers: config.maxInflightWalkers,
       frameRate: { perSec: config.frameRate, burst: config.frameBurst },
     },
@@ -146,11 +152,14 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const metricsHere = config.metricsPort === undefined;
   const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
   const readiness = createReadiness(() => tracker.isDraining);
+  const walkerRoute = tracker.wrap(createWalkerRoute(runner, authenticator, profile));
   const transport = createTransport(config, {
     hub,
     authenticator,
+    badHandshakeToken: profile.badHandshakeToken,
+    ...(profile.rest.allMethods ? { anyMethodRoutes: { '/walker/:name': walkerRoute, '/walker/:name/:node': walkerRoute } } : {}),
     postRoutes: {
-      '/walker/:name': tracker.wrap(createWalkerRoute(runner, authenticator)),
+      ...(profile.rest.allMethods ? {} : { '/walker/:name': walkerRoute }),
       '/user/register': tracker.wrap(accounts.register, { budgeted: true }),
       '/user/login': tracker.wrap(accounts.login, { budgeted: true }),
       '/user/logout': tracker.wrap(accounts.logout),

@@ -48,6 +48,29 @@ export type FrameType = InboundFrame['type'];
 export type FrameOf<K extends FrameType> = Extract<InboundFrame, { type: K }>;
 export const frameTypes: readonly FrameType[] = inboundFrameSchema.options.map((o) => o.shape.type.value);
 
+/**
+ * The `walker` frame checked by hand: the hub's hot path (a zod record parse of `context` alone
+ * cost more than the rest of the frame). Accepts exactly what `inboundFrameSchema` accepts for a
+ * parsed JSON value (test/unit/protocol-fast.test.ts compares the two) and returns the same
+ * output; returns null for anything else, which then goes through zod for its issues.
+ */
+export function walkerFrameFast(value: Record<string, unknown>): FrameOf<'walker'> | null {
+  const { walker, context, response, node, uid } = value;
+  if (value['type'] !== 'walker' || typeof walker !== 'string' || walker.length < 1 || walker.length > MAX_ID_LENGTH) return null;
+  // JSON.parse makes only plain objects, so "an object and not an array" is zod's isPlainObject here.
+  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) return null;
+  if (response !== undefined && typeof response !== 'boolean') return null;
+  if (node !== undefined && node !== null && (typeof node !== 'string' || node.length > MAX_ID_LENGTH)) return null;
+  if (uid !== undefined && (typeof uid !== 'string' || uid.length < 1 || uid.length > MAX_ID_LENGTH)) return null;
+  const frame: FrameOf<'walker'> = { type: 'walker', walker };
+  // A copy, as zod's record parse makes: the walker never holds the parsed frame's own object.
+  if (context !== undefined) frame.context = { ...(context as Record<string, unknown>) };
+  if (response !== undefined) frame.response = response;
+  if (node !== undefined) frame.node = node;
+  if (uid !== undefined) frame.uid = uid;
+  return frame;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Outgoing frames. Encoders return the JSON text, so each frame is encoded exactly once.
 
@@ -70,6 +93,18 @@ function withUid<T extends object>(frame: T, uid: string | undefined): T & { uid
   return uid === undefined ? frame : { ...frame, uid };
 }
 
+/** `{"type":"walker","walker":NAME,"status":200,"reports":` per walker name, encoded once (names are few: the loaded walkers). */
+const okHeads = new Map<string, string>();
+function walkerOkHead(walker: string): string {
+  let head = okHeads.get(walker);
+  if (head === undefined) {
+    head = `{"type":"walker","walker":${JSON.stringify(walker)},"status":200,"reports":`;
+    // Bounded all the same, should a caller pass names that are not walkers.
+    if (okHeads.size < 10_000) okHeads.set(walker, head);
+  }
+  return head;
+}
+
 export const encode = {
   connection: (data: ConnectionInfo, uid?: string) => JSON.stringify(withUid({ type: 'connection', data }, uid)),
   /**
@@ -77,7 +112,7 @@ export const encode = {
    * nothing a walker returned is stringified here (it could throw outside the runner's boundary).
    */
   walkerOk: (walker: string, reports: string, uid?: string) =>
-    `{"type":"walker","walker":${JSON.stringify(walker)},"status":200,"reports":${reports}${uid === undefined ? '' : `,"uid":${JSON.stringify(uid)}`}}`,
+    `${walkerOkHead(walker)}${reports}${uid === undefined ? '' : `,"uid":${JSON.stringify(uid)}`}}`,
   walkerError: (walker: string, status: number, error: WireError, uid?: string) =>
     JSON.stringify(withUid({ type: 'walker', walker, status, error }, uid)),
   error: (error: WireError, uid?: string) => JSON.stringify(withUid({ type: 'error', error }, uid)),

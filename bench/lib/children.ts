@@ -153,11 +153,13 @@ export function spawnTs<In, Out>(
   failure: (m: Out) => string | null,
   execArgv: readonly string[] = [],
   cpus: string | null = null,
+  /** Given to the script (after its path). */
+  scriptArgs: readonly string[] = [],
   /** Added to this process's environment (the cluster scenario passes each hub node its Redis). */
   env: Readonly<Record<string, string>> = {},
 ): Child<In, Out> {
   if (shuttingDown) throw new Error(`${name}: not started, the benchmark is shutting down`);
-  const node = [process.execPath, ...execArgv, '--import', 'tsx', resolve(repoRoot, script)];
+  const node = [process.execPath, ...execArgv, '--import', 'tsx', resolve(repoRoot, script), ...scriptArgs];
   const [command, ...args] = cpus === null ? node : ['taskset', '-c', cpus, ...node];
   const proc = spawn(command as string, args, {
     cwd: repoRoot,

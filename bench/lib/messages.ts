@@ -126,3 +126,27 @@ export type RestReport =
 export function now(): number {
   return performance.timeOrigin + performance.now();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Walker-call load children (bench/load/walker-calls.ts)
+
+/** `uid`: every call carries a uid (answered as each finishes); `ordered`: none (answered in order). */
+export type WalkerVariant = 'uid' | 'ordered';
+
+export interface WalkerCallJob {
+  readonly endpoint: Endpoint;
+  readonly variant: WalkerVariant;
+  readonly connections: number;
+  /** Calls each connection keeps in flight. */
+  readonly window: number;
+  readonly body: string;
+}
+
+export type WalkerCallCommand = { type: 'job'; job: WalkerCallJob } | { type: 'measure'; durationMs: number };
+
+export type WalkerCallReport =
+  | { type: 'hello' }
+  /** Connected, one call checked by hand (`sample` is its reply), the window filled and warm. */
+  | { type: 'ready'; sample: string }
+  | { type: 'measured'; replies: number; seconds: number; cpu: CpuTime }
+  | { type: 'error'; message: string };

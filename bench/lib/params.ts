@@ -1,12 +1,12 @@
 /**
  * Every knob of a run, from the command line: `--quick`, and for development `--servers=hub,uws`,
- * `--scenarios=fanout,latency`, `--sizes=1000,10000` (fanout N), `--load-procs=3`, `--no-pin` (no
+ * `--scenarios=fanout,latency,walker`, `--sizes=1000,10000` (fanout N), `--load-procs=3`, `--no-pin` (no
  * CPU pinning), `--profile-hub` (CPU profiles of the hub over each measured window, see bench/tools).
  */
 import { availableParallelism } from 'node:os';
 import { serverKinds, type ServerKind } from './messages.js';
 
-export const scenarioNames = ['fanout', 'latency', 'chat', 'connections', 'rest', 'cluster'] as const;
+export const scenarioNames = ['fanout', 'latency', 'chat', 'connections', 'rest', 'walker', 'cluster'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface Params {
@@ -71,7 +71,12 @@ export interface Params {
    * `repeats` times, interleaved; the run with the most deliveries/s is kept.
    */
   readonly cluster: { readonly nodes: number; readonly subscribers: number; readonly targetSec: number; readonly repeats: number };
+  /** Walker calls: `connections` sockets × `window` calls in flight, `repeats` interleaved runs per figure. */
+  readonly walker: { readonly connections: number; readonly window: number; readonly durationSec: number; readonly warmSec: number; readonly repeats: number; readonly body: string };
 }
+
+/** The shortest window any figure is measured over, seconds: shorter ones read as noise (issue 12). */
+export const MEASURE_MIN_SEC = 3;
 
 function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
   const items = value.split(',').filter(Boolean);
@@ -107,19 +112,20 @@ export function parseParams(argv: readonly string[]): Params {
     pin: pin ? { server: '0', load: `1-${availableParallelism() - 1}` } : null,
     retry: { busyCores: 0.25, maxAttempts: quick ? 1 : 2, budgetSec: quick ? 0 : 780 },
     fanout: {
-      sizes: sizes ?? (quick ? [100, 1000] : [100, 1000, 10_000]),
+      // Quick: only the N the targets read, so three 3 s repeats fit the ~3 minute budget.
+      sizes: sizes ?? (quick ? [1000] : [100, 1000, 10_000]),
       warmDeliveries: 100_000,
-      targetSec: quick ? 1.5 : 4,
+      targetSec: quick ? MEASURE_MIN_SEC : 4,
       minDeliveries: 100_000,
       maxDeliveries: 20_000_000,
       window: 8,
       burst: 1,
       concurrency: 64,
       timeoutMs: 120_000,
-      repeats: quick ? 2 : 3,
+      repeats: 3,
     },
-    latency: { subscribers: 1000, durationSec: quick ? 2 : 5, warmSec: 0.5, samples: 100, rateShare: 0.5, repeats: quick ? 2 : 3 },
-    chat: { rooms: quick ? 200 : 1000, members: 10, durationSec: quick ? 2 : 5, warmSec: 0.5, inflightPerRoom: 2 },
+    latency: { subscribers: 1000, durationSec: quick ? MEASURE_MIN_SEC : 5, warmSec: 0.5, samples: 100, rateShare: 0.5, repeats: 3 },
+    chat: { rooms: quick ? 200 : 1000, members: 10, durationSec: quick ? MEASURE_MIN_SEC : 5, warmSec: 0.5, inflightPerRoom: 2 },
     connections: { count: quick ? 2000 : 10_000, concurrency: 64, settleMs: quick ? 500 : 1000 },
     rest: {
       connections: 50,
@@ -128,5 +134,14 @@ export function parseParams(argv: readonly string[]): Params {
       body: JSON.stringify({ user: 'bench-user', room: 'bench', seq: 42, text: 'hello from the benchmark' }),
     },
     cluster: { nodes: 3, subscribers: quick ? 1000 : 10_000, targetSec: quick ? 1.5 : 4, repeats: quick ? 1 : 2 },
+    // Every figure over at least 3 s (MEASURE_MIN_SEC), the median of `repeats` interleaved runs.
+    walker: {
+      connections: 50,
+      window: 16,
+      durationSec: quick ? MEASURE_MIN_SEC : 5,
+      warmSec: quick ? 0.5 : 1,
+      repeats: 3,
+      body: JSON.stringify({ user: 'bench-user', room: 'bench', seq: 42, text: 'hello from the benchmark' }),
+    },
   };
 }

@@ -5,6 +5,13 @@ import type { Results } from './results.js';
 import { cpuList, fixed, int, mb, percent, table } from './table.js';
 import type { TargetCheck } from './targets.js';
 
+/** "min–max" of a spread. */
+function range(s: { min: number; max: number } | undefined, digits: number): string {
+  return s === undefined ? '—' : `${fixed(s.min, digits)}–${fixed(s.max, digits)}`;
+}
+
+const spreadLines = (lines: string[]): string[] => (lines.length === 0 ? [] : ['', 'Spread over the repeats (min–max):', ...lines.map((l) => `- ${l}`)]);
+
 export function renderReport(results: Results, params: Params, targets: readonly TargetCheck[]): string {
   const out: string[] = [];
   const procs = `${params.loadProcs} load processes`;
@@ -28,7 +35,8 @@ export function renderReport(results: Results, params: Params, targets: readonly
         ]),
       ),
       '',
-      `At N=${top}, raw uWS, Walker Hub and Socket.IO ran ${params.fanout.repeats}× (interleaved); the row is the run with the most deliveries/s.`,
+      `At N=${top}, raw uWS, Walker Hub and Socket.IO ran ${params.fanout.repeats}× (interleaved); the row is the median run by deliveries/s.`,
+      ...spreadLines(results.fanout.filter((r) => r.spread).map((r) => `${serverLabels[r.server]} N=${int(r.subscribers)}: deliveries/s ${range(r.spread?.deliveriesPerSec, 0)}, µs/delivery ${range(r.spread?.serverCpuUsPerDelivery, 3)}`)),
       '',
     );
   }
@@ -52,7 +60,8 @@ export function renderReport(results: Results, params: Params, targets: readonly
         ]),
       ),
       '',
-      `Raw uWS and Walker Hub @ raw uWS rate ran ${p.repeats}× (interleaved); each row is the run with the lowest p99.`,
+      `Raw uWS and Walker Hub @ raw uWS rate ran ${p.repeats}× (interleaved); each row is the median run by p99.`,
+      ...spreadLines(results.latency.filter((r) => r.spread).map((r) => `${serverLabels[r.server]}${r.label === 'uws-rate' ? ' @ raw uWS rate' : ''}: p99 ms ${range(r.spread?.p99Ms, 2)}`)),
       '',
     );
   }
@@ -115,6 +124,30 @@ export function renderReport(results: Results, params: Params, targets: readonly
           percent(r.otherCpuSec / r.seconds, 0),
         ]),
       ),
+      '',
+    );
+  }
+
+  if (results.walker.length > 0) {
+    const w = params.walker;
+    out.push(`### Walker calls over WebSocket (${w.connections} connections × ${w.window} calls in flight, bench_echo, ${w.durationSec} s per run)`, '');
+    out.push(
+      table(
+        ['variant', 'server', 'calls/s', 'spread (min–max)', 'runs', 'server µs/call', 'server CPU', 'load CPU s', 'other CPU'],
+        results.walker.map((r) => [
+          r.variant === 'uid' ? 'with uid' : 'ordered (no uid)',
+          `${serverLabels[r.server]}${r.profile === 'jac-cloud' ? ' (jac-cloud)' : r.profile === 'native' ? ' (native)' : r.server === 'socketio' ? ' (acks)' : ''}`,
+          int(r.callsPerSec),
+          r.spread ? `${int(r.spread.min)}–${int(r.spread.max)}` : '—',
+          String(r.spread?.runs ?? 1),
+          fixed(r.serverCpuUsPerCall, 2),
+          percent(r.serverCpuSec / r.seconds, 0),
+          cpuList(r.loadCpuSec),
+          percent(r.otherCpuSec / r.seconds, 0),
+        ]),
+      ),
+      '',
+      `Raw uWS and the hub in both profiles ran ${w.repeats}× per variant (interleaved); each row is the median run by calls/s. Socket.IO answers through acks.`,
       '',
     );
   }

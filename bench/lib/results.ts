@@ -3,7 +3,7 @@
  * seconds unless the name says µs, sizes in bytes unless the name says KB (1 KB = 1024 bytes).
  * A run that failed has an `error` and NaN figures (null in the JSON).
  */
-import type { ServerKind } from './messages.js';
+import type { ServerKind, WalkerVariant } from './messages.js';
 
 interface RunBase {
   readonly server: ServerKind;
@@ -33,6 +33,8 @@ export interface FanoutResult extends RunBase {
   readonly otherCpuSec: number;
   /** When the run was repeated: every run's main figures (the one with the most deliveries/s is kept). */
   readonly runs?: { deliveriesPerSec: number; serverCpuUsPerDelivery: number; otherCpuSec: number }[];
+  /** When repeated: the row is the median run by deliveries/s; ranges over all runs. */
+  readonly spread?: { deliveriesPerSec: Spread; serverCpuUsPerDelivery: Spread };
 }
 
 export interface LatencyResult extends RunBase {
@@ -52,6 +54,8 @@ export interface LatencyResult extends RunBase {
   readonly otherCpuSec: number;
   /** When the run was repeated: every run's main figures (the one with the lowest p99 is kept). */
   readonly runs?: { p50Ms: number; p99Ms: number; maxMs: number; otherCpuSec: number }[];
+  /** When repeated: the row is the median run by p99; the range over all runs. */
+  readonly spread?: { p99Ms: Spread };
 }
 
 export interface ChatResult extends RunBase {
@@ -120,17 +124,47 @@ export interface ClusterResult extends RunBase {
   readonly runs?: { deliveriesPerSec: number; serverCpuUsPerDelivery: number; otherCpuSec: number }[];
 }
 
+/** The spread of repeated runs of one figure: every run's value and the min..max range. */
+export interface Spread {
+  readonly runs: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export type WireProfileName = 'native' | 'jac-cloud';
+
+export interface WalkerResult extends RunBase {
+  /** The hub's wire profile; null for the other servers. */
+  readonly profile: WireProfileName | null;
+  readonly variant: WalkerVariant;
+  readonly connections: number;
+  readonly window: number;
+  readonly seconds: number;
+  readonly replies: number;
+  readonly callsPerSec: number;
+  readonly serverCpuSec: number;
+  readonly serverCpuUsPerCall: number;
+  readonly loadCpuSec: number[];
+  readonly otherCpuSec: number;
+  /** The reply to the first call, checked by hand. */
+  readonly sampleReply: string;
+  /** When repeated: the row is the median run by calls/s; this is the range over all runs. */
+  readonly spread?: Spread;
+  readonly runs?: { callsPerSec: number; serverCpuUsPerCall: number; otherCpuSec: number }[];
+}
+
 export interface Results {
   fanout: FanoutResult[];
   latency: LatencyResult[];
   chat: ChatResult[];
   connections: ConnectionsResult[];
   rest: RestResult[];
+  walker: WalkerResult[];
   cluster: ClusterResult[];
 }
 
 export function emptyResults(): Results {
-  return { fanout: [], latency: [], chat: [], connections: [], rest: [], cluster: [] };
+  return { fanout: [], latency: [], chat: [], connections: [], rest: [], walker: [], cluster: [] };
 }
 
 export function errorText(err: unknown): string {

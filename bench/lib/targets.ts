@@ -39,6 +39,16 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
   const N = n.toLocaleString('en-US');
   const single = results.cluster.find((r) => r.layout === 'single' && !r.error);
   const spread = results.cluster.find((r) => r.layout === 'cluster' && !r.error);
+  const walker = (variant: string, server: string, profile: string | null) =>
+    results.walker.find((r) => r.variant === variant && r.server === server && r.profile === profile && !r.error);
+  const walkerTargets = (['uid', 'ordered'] as const).flatMap((variant) =>
+    (['native', 'jac-cloud'] as const).map((profile) => {
+      const hubW = walker(variant, 'hub', profile);
+      const uwsW = walker(variant, 'uws', null);
+      return check(`walker calls (${variant === 'uid' ? 'with uid' : 'ordered'}, ${profile}): hub calls/s ≥ 0.85× raw uWS`, ratio(hubW?.callsPerSec, uwsW?.callsPerSec), '>=', 0.85,
+        `${f(hubW?.callsPerSec, 0)} vs ${f(uwsW?.callsPerSec, 0)} calls/s (medians)`);
+    }),
+  );
 
   return [
     check(`fanout N=${N}: hub CPU/delivery ≤ 1.2× raw uWS`, ratio(hub?.serverCpuUsPerDelivery, uws?.serverCpuUsPerDelivery), '<=', 1.2,
@@ -58,5 +68,6 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
     check(`cluster N=${params.cluster.subscribers.toLocaleString('en-US')}: ${params.cluster.nodes} nodes + Redis CPU/delivery ≤ 1.3× single node`,
       ratio(spread?.serverCpuUsPerDelivery, single?.serverCpuUsPerDelivery), '<=', 1.3,
       `${f(spread?.serverCpuUsPerDelivery)} vs ${f(single?.serverCpuUsPerDelivery)} µs`),
+    ...walkerTargets,
   ];
 }

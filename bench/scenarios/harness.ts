@@ -36,10 +36,10 @@ export class Server {
     readonly port: number,
   ) {}
 
-  static async start(kind: ServerKind, cpus: string | null): Promise<Server> {
+  static async start(kind: ServerKind, cpus: string | null, args: readonly string[] = []): Promise<Server> {
     const failure = (m: ServerReport) => (m.type === 'failed' ? m.message : null);
     // Started on any CPU (servers start together, so start-up uses every core), pinned once listening.
-    const child = spawnTs<ServerCommand, ServerReport>(`server:${kind}`, `bench/servers/${kind}.ts`, failure, ['--expose-gc']);
+    const child = spawnTs<ServerCommand, ServerReport>(`server:${kind}`, `bench/servers/${kind}.ts`, failure, ['--expose-gc'], null, args);
     try {
       const { port } = await child.next(ofType<ServerReport, 'listening'>('listening'), SERVER_START_MS, 'listening report');
       if (cpus !== null) child.pin(cpus);
@@ -104,8 +104,8 @@ export class Server {
  * Starts a server now, so a scenario can start all its servers together (in parallel, before
  * anything is measured) and give each run a fresh one. A failed start surfaces in `withServer`.
  */
-export function launch(ctx: Ctx, kind: ServerKind): Promise<Server> {
-  const starting = Server.start(kind, ctx.params.pin?.server ?? null);
+export function launch(ctx: Ctx, kind: ServerKind, args: readonly string[] = []): Promise<Server> {
+  const starting = Server.start(kind, ctx.params.pin?.server ?? null, args);
   starting.catch(() => undefined); // handled where it is awaited
   return starting;
 }

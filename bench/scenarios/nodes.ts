@@ -101,7 +101,7 @@ export class HubNode {
   /** bench/servers/hub.ts, with its broker on `redisUrl` (null: the in-process broker, a single node). */
   static async start(name: string, redisUrl: string | null, cpus: string | null): Promise<HubNode> {
     const env: Record<string, string> = redisUrl === null ? {} : { BENCH_REDIS_URL: redisUrl, BENCH_REDIS_PREFIX: PREFIX };
-    const child = spawnTs<ServerCommand, ServerReport>(name, 'bench/servers/hub.ts', (m) => (m.type === 'failed' ? m.message : null), ['--expose-gc'], null, env);
+    const child = spawnTs<ServerCommand, ServerReport>(name, 'bench/servers/hub.ts', (m) => (m.type === 'failed' ? m.message : null), ['--expose-gc'], null, [], env);
     try {
       const { port } = await child.next(ofType<ServerReport, 'listening'>('listening'), START_MS, 'listening report');
       if (cpus !== null) child.pin(cpus);

@@ -5,7 +5,8 @@
  */
 import { isShuttingDown } from '../lib/children.js';
 import { serverLabels, type ServerKind } from '../lib/messages.js';
-import type { FanoutResult, LatencyResult, Results } from '../lib/results.js';
+import type { FanoutResult, LatencyResult, Results, Spread, WalkerResult, WireProfileName } from '../lib/results.js';
+import type { WalkerVariant } from '../lib/messages.js';
 import { fixed, int, percent } from '../lib/table.js';
 import { chat } from './chat.js';
 import { clusterSection } from './cluster.js';
@@ -14,6 +15,7 @@ import { fanout } from './fanout.js';
 import { launch, type Ctx, type Server } from './harness.js';
 import { latency } from './latency.js';
 import { rest, restPaths } from './rest.js';
+import { profileArgs, startWalkerLoad, walkerCalls } from './walker.js';
 
 const failed = (r: { error?: string }) => (r.error ? `  FAILED: ${r.error}` : '');
 
@@ -59,8 +61,8 @@ const REPEATED: ReadonlySet<ServerKind> = new Set(['uws', 'hub', 'socketio']);
 /**
  * Fanout at every N. At the largest N, the servers the targets compare are measured
  * `fanout.repeats` times, interleaved (uWS, hub, …, uWS, hub, …) so drifting background load hits
- * them alike; the run with the most deliveries/s is kept (interference only ever slows a run down),
- * and every run's figures stay in the JSON under `runs`.
+ * them alike (each measured over at least 3 s); the row is the median run by deliveries/s, with the
+ * spread, and every run's figures stay in the JSON under `runs`.
  */
 async function fanoutSection(ctx: Ctx, results: Results, sizes: readonly number[]): Promise<void> {
   const { params, log } = ctx;
@@ -82,24 +84,34 @@ async function fanoutSection(ctx: Ctx, results: Results, sizes: readonly number[
   for (const n of sizes) {
     for (const kind of params.servers) {
       const runs = done.get(`${n}/${kind}`) ?? [];
-      const best = pickBest(runs, (a, b) => b.deliveriesPerSec > a.deliveriesPerSec);
-      if (!best) continue;
+      const mid = pickMedian(runs, (r) => r.deliveriesPerSec);
+      if (!mid) continue;
       const summary = runs.map((r) => ({ deliveriesPerSec: r.deliveriesPerSec, serverCpuUsPerDelivery: r.serverCpuUsPerDelivery, otherCpuSec: r.otherCpuSec }));
-      results.fanout.push(runs.length > 1 ? { ...best, runs: summary } : best);
+      const spread = { deliveriesPerSec: spreadOf(runs, (r) => r.deliveriesPerSec), serverCpuUsPerDelivery: spreadOf(runs, (r) => r.serverCpuUsPerDelivery) };
+      results.fanout.push(runs.length > 1 ? { ...mid, runs: summary, spread } : mid);
     }
   }
 }
 
-/** The best run that did not fail (by `better(a, b)`: b beats a), else the first. */
-function pickBest<R extends { error?: string }>(runs: readonly R[], better: (a: R, b: R) => boolean): R | undefined {
-  const ok = runs.filter((r) => !r.error);
-  return ok.length > 0 ? ok.reduce((a, b) => (better(a, b) ? b : a)) : runs[0];
+/**
+ * The median run by `figure` among those that did not fail (the lower middle of an even count),
+ * else the first. A whole run is kept, so the row's other figures come from the same run.
+ */
+function pickMedian<R extends { error?: string }>(runs: readonly R[], figure: (r: R) => number): R | undefined {
+  const ok = runs.filter((r) => !r.error && Number.isFinite(figure(r))).sort((a, b) => figure(a) - figure(b));
+  return ok.length > 0 ? ok[Math.floor((ok.length - 1) / 2)] : runs[0];
+}
+
+/** min..max of a figure over the runs that did not fail. */
+function spreadOf<R extends { error?: string }>(runs: readonly R[], figure: (r: R) => number): Spread {
+  const values = runs.filter((r) => !r.error).map(figure).filter(Number.isFinite);
+  return { runs: values.length, min: values.length ? Math.min(...values) : Number.NaN, max: values.length ? Math.max(...values) : Number.NaN };
 }
 
 /**
  * Latency at N = latency.subscribers, each server at half its own fanout peak, and the hub again at
  * raw uWS's rate (the target compares that pair). The pair is measured `latency.repeats` times,
- * interleaved; the run with the lowest p99 is kept and every run's figures stay in the JSON.
+ * interleaved; the row is the median run by p99 (with the spread), and every run's figures stay in the JSON.
  */
 async function latencySection(ctx: Ctx, results: Results): Promise<void> {
   const { params, log } = ctx;
@@ -122,10 +134,56 @@ async function latencySection(ctx: Ctx, results: Results): Promise<void> {
     done.set(`${kind}/${label}`, [...(done.get(`${kind}/${label}`) ?? []), r]);
   }
   for (const runs of done.values()) {
-    const best = pickBest(runs, (a, b) => b.p99Ms < a.p99Ms);
-    if (!best) continue;
+    const mid = pickMedian(runs, (r) => r.p99Ms);
+    if (!mid) continue;
     const summary = runs.map((r) => ({ p50Ms: r.p50Ms, p99Ms: r.p99Ms, maxMs: r.maxMs, otherCpuSec: r.otherCpuSec }));
-    results.latency.push(runs.length > 1 ? { ...best, runs: summary } : best);
+    results.latency.push(runs.length > 1 ? { ...mid, runs: summary, spread: { p99Ms: spreadOf(runs, (r) => r.p99Ms) } } : mid);
+  }
+}
+
+/** The hub in both wire profiles, raw uWS and Socket.IO: each a row of the walker-call table. */
+interface WalkerTarget {
+  readonly kind: ServerKind;
+  readonly profile: WireProfileName | null;
+}
+
+/**
+ * Walker calls, both variants. Raw uWS and the hub in both profiles run `walker.repeats` times,
+ * interleaved (uWS, hub, hub jac-cloud, …, again); Socket.IO once. Each row is the median run by
+ * calls/s, with the spread over all runs.
+ */
+async function walkerSection(ctx: Ctx, results: Results): Promise<void> {
+  const { params, log } = ctx;
+  const targets: WalkerTarget[] = params.servers.flatMap((kind): WalkerTarget[] =>
+    kind === 'hub' ? [{ kind, profile: 'native' }, { kind, profile: 'jac-cloud' }] : kind === 'uws' || kind === 'socketio' ? [{ kind, profile: null }] : [],
+  );
+  const variants: WalkerVariant[] = ['uid', 'ordered'];
+  const plan = Array.from({ length: params.walker.repeats }, (_, rep) =>
+    variants.flatMap((variant) => targets.filter((t) => rep === 0 || t.kind !== 'socketio').map((t) => ({ ...t, variant }))),
+  ).flat();
+  log('walker calls');
+  ctx.log(`  starting ${plan.length} server processes`);
+  const launched = plan.map((run) => ({ ...run, server: launch(ctx, run.kind, profileArgs(run.profile)) }));
+  await Promise.allSettled(launched.map((l) => l.server));
+  const done = new Map<string, WalkerResult[]>();
+  const label = (t: WalkerTarget) => `${serverLabels[t.kind]}${t.profile === 'jac-cloud' ? ' (jac-cloud)' : ''}`;
+  const load = await startWalkerLoad(ctx);
+  try {
+    for (const run of launched) {
+      log(`walker  ${params.walker.connections} conns × ${params.walker.window} in flight  ${run.variant}  ${label(run)}`);
+      const r = await measure(ctx, run.kind, run.server, (s) => walkerCalls(ctx, load, run.kind, run.profile, run.variant, s));
+      log(`  ${int(r.callsPerSec)} calls/s, ${fixed(r.serverCpuUsPerCall, 2)} µs server CPU/call${failed(r)}`);
+      const key = `${run.variant}/${run.kind}/${run.profile ?? ''}`;
+      done.set(key, [...(done.get(key) ?? []), r]);
+    }
+  } finally {
+    await Promise.all(load.map((c) => c.stop()));
+  }
+  for (const runs of done.values()) {
+    const mid = pickMedian(runs, (r) => r.callsPerSec);
+    if (!mid) continue;
+    const summary = runs.map((r) => ({ callsPerSec: r.callsPerSec, serverCpuUsPerCall: r.serverCpuUsPerCall, otherCpuSec: r.otherCpuSec }));
+    results.walker.push(runs.length > 1 ? { ...mid, runs: summary, spread: spreadOf(runs, (r) => r.callsPerSec) } : mid);
   }
 }
 
@@ -158,6 +216,8 @@ export async function runAll(ctx: Ctx, results: Results): Promise<void> {
       log(`  ${int(r.connectsPerSec)} connects/s, ${fixed(r.rssKBPerConnection, 2)} KB RSS per connection${failed(r)}`);
     }
   }
+
+  if (scenarios.includes('walker')) await walkerSection(ctx, results);
 
   if (scenarios.includes('rest')) {
     log('rest');

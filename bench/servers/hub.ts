@@ -22,6 +22,8 @@ serve(async () => {
     port: 0,
     walkersDir: resolve(import.meta.dirname, '../walkers'),
     peerEvents: 'public',
+    // `--protocol=jac-cloud` (the walker-call scenario measures both wire profiles).
+    protocol: process.argv.includes('--protocol=jac-cloud') ? 'jac-cloud' : 'native',
     logLevel: 'silent',
     maxPayloadBytes: limits.maxPayloadBytes,
     maxBackpressureBytes: limits.maxBackpressureBytes,

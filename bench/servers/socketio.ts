@@ -1,10 +1,20 @@
 /**
  * Socket.IO 4 on its WebSocket transport only. The room comes from the handshake query (?room=);
- * a 'channel' event {"channel_ids":[room],"data":...} is re-emitted to that room as 'msg'.
+ * a 'channel' event {"channel_ids":[room],"data":...} is re-emitted to that room as 'msg'; a
+ * 'walker' event is validated like the hub's bench_echo and answered through its ack.
  */
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { HOST, limits, serve } from './child.js';
+
+interface Echo { user: string; room: string; seq: number; text: string }
+
+function isEcho(v: unknown): v is Echo {
+  const o = v as Partial<Echo> | null;
+  return typeof o === 'object' && o !== null && typeof o.user === 'string' && o.user.length >= 1 && o.user.length <= 64
+    && typeof o.room === 'string' && o.room.length >= 1 && o.room.length <= 64
+    && Number.isInteger(o.seq) && (o.seq as number) >= 0 && typeof o.text === 'string' && o.text.length <= 280;
+}
 
 serve(async () => {
   const http = createServer();
@@ -21,6 +31,12 @@ serve(async () => {
     socket.on('channel', (frame: { channel_ids?: unknown; data?: unknown }) => {
       const target = Array.isArray(frame?.channel_ids) ? frame.channel_ids[0] : undefined;
       if (typeof target === 'string') io.to(target).emit('msg', frame.data);
+    });
+    // The walker-call scenario: the hub's bench_echo validation, answered through the ack.
+    socket.on('walker', (frame: { context?: unknown }, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const context = frame?.context;
+      ack(isEcho(context) ? { status: 200, reports: [context] } : { status: 422, error: { code: 'invalid_input' } });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,8 @@
 /**
  * The ceiling: raw uWebSockets.js with the least work that still does the same job. A socket joins
  * the room in ?channel_id; a {"channel_ids":[room],"data":...} frame is published to that room as
- * JSON.stringify(data) (encoded once, like the hub); POST /echo validates by hand and reports back.
+ * JSON.stringify(data) (encoded once, like the hub); POST /echo and {"type":"walker",...} frames
+ * validate by hand and report back.
  */
 import uWS from 'uWebSockets.js';
 import { HOST, limits, serve } from './child.js';
@@ -13,6 +14,14 @@ function isEcho(v: unknown): v is Echo {
   return typeof o === 'object' && o !== null && typeof o.user === 'string' && o.user.length >= 1 && o.user.length <= 64
     && typeof o.room === 'string' && o.room.length >= 1 && o.room.length <= 64
     && Number.isInteger(o.seq) && (o.seq as number) >= 0 && typeof o.text === 'string' && o.text.length <= 280;
+}
+
+/** A walker frame's reply as the hub writes it (`uid` echoed when the call carried one). */
+function walkerReply(walker: unknown, context: unknown, uid: unknown): string {
+  const name = JSON.stringify(typeof walker === 'string' ? walker : '');
+  const tail = typeof uid === 'string' ? `,"uid":${JSON.stringify(uid)}` : '';
+  if (!isEcho(context)) return `{"type":"walker","walker":${name},"status":422,"error":{"code":"invalid_input"}${tail}}`;
+  return `{"type":"walker","walker":${name},"status":200,"reports":[${JSON.stringify(context)}]${tail}}`;
 }
 
 serve(async () => {
@@ -34,8 +43,10 @@ serve(async () => {
       const room = ws.getUserData().room;
       if (room !== '') ws.subscribe(room);
     },
-    message: (_ws, message) => {
-      const frame = JSON.parse(Buffer.from(message).toString('utf8')) as { channel_ids?: unknown; data?: unknown };
+    message: (ws, message) => {
+      const frame = JSON.parse(Buffer.from(message).toString('utf8')) as { type?: unknown; channel_ids?: unknown; data?: unknown; walker?: unknown; context?: unknown; uid?: unknown };
+      // The walker-call scenario: the same validation as the hub's bench_echo walker, and its reply.
+      if (frame.type === 'walker') return void ws.send(walkerReply(frame.walker, frame.context, frame.uid));
       const room = Array.isArray(frame.channel_ids) ? frame.channel_ids[0] : undefined;
       if (typeof room === 'string') app.publish(room, JSON.stringify(frame.data));
     },

@@ -8,6 +8,10 @@ import type { Logger } from '../log.js';
 export interface RestRequest {
   /** The path parameter (a walker name), '' for routes without one. */
   readonly name: string;
+  /** The second path parameter (`/walker/:name/:node`), when the route has one. */
+  readonly node?: string;
+  /** The HTTP method, lower case (uWS spells it so); absent means POST. */
+  readonly method?: string;
   /** The raw query string ('' when absent). */
   readonly query: string;
   /** The raw `Authorization` header ('' when absent). */

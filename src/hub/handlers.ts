@@ -6,10 +6,11 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { isAuthenticated, publicIdentity, type Identity } from '../auth/identity.js';
 import type { Broker } from '../broker/broker.js';
 import { HubError } from '../errors.js';
-import { whenReady } from '../maybe.js';
 import { encode, type FrameOf, type FrameType } from '../protocol.js';
+import type { WireProfile } from '../profiles/profile.js';
+import { ReplyQueue } from './reply-queue.js';
 import type { Session } from './session.js';
-import type { WalkerRunner } from '../walkers/runner.js';
+import type { WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
 
 export type PeerPolicy = 'authenticated' | 'public' | 'off';
 
@@ -19,6 +20,7 @@ export interface HandlerDeps {
   readonly runner: WalkerRunner;
   readonly broker: Broker;
   readonly peerEvents: PeerPolicy;
+  readonly profile: WireProfile;
   readonly maxInflightWalkers: number;
   send(session: Session, frame: string): void;
   sendConnectionFrame(session: Session, uid?: string): void;
@@ -34,10 +36,28 @@ export type Handler<K extends FrameType> = (session: Session, frame: FrameOf<K>)
 export type HandlerTable = { [K in FrameType]: Handler<K> };
 
 export function createHandlers(deps: HandlerDeps): HandlerTable {
-  const { send } = deps;
+  const { send, profile } = deps;
   const sendError = (session: Session, err: HubError, uid: string | undefined) => {
     deps.errorSent(err.code);
-    send(session, encode.error(err.toBody(), uid));
+    send(session, profile.frameError(err, uid));
+  };
+
+  /**
+   * A walker frame's reply (null: none). With a `uid` it leaves at once; without, in arrival order
+   * behind every earlier uid-less walker frame (`ticket` was reserved when the frame arrived).
+   */
+  const reply = (session: Session, ticket: number, frame: string | null) => {
+    if (ticket < 0) {
+      if (frame !== null) send(session, frame);
+    } else {
+      (session.replies as ReplyQueue).settle(ticket, frame, (out) => send(session, out));
+    }
+  };
+  /** -1: no place in line needed (a uid, or a synchronous reply with nothing ahead of it). */
+  const place = (session: Session, uid: string | undefined, sync: boolean): number => {
+    if (uid !== undefined) return -1;
+    if (sync && (session.replies === null || session.replies.empty)) return -1;
+    return (session.replies ??= new ReplyQueue()).reserve();
   };
 
   const checkPeerPolicy = (session: Session): HubError | null => {
@@ -55,18 +75,32 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     if (frame.uid !== undefined) send(session, encode.ack(frame.uid));
   };
 
+  /** Releases the walker's in-flight count (before sending, so a failing send cannot keep it held) and replies. */
+  const finish = (session: Session, name: string, frame: FrameOf<'walker'>, ticket: number, done: WalkerOutcome) => {
+    session.inflight--;
+    // Failures are always reported; a success only when the caller asked for a response.
+    if (!done.ok) {
+      deps.errorSent(done.error.code);
+      reply(session, ticket, profile.walkerError(name, done.error, frame.uid));
+    } else reply(session, ticket, frame.response ? profile.walkerOk(name, done.reports, frame.uid) : null);
+  };
+
   return {
     walker(session, frame) {
       const walker = deps.runner.get(frame.walker);
-      if (!walker) return sendError(session, new HubError('unknown_walker', `Unknown walker "${frame.walker}"`), frame.uid);
+      if (!walker) {
+        const err = new HubError('unknown_walker', `Unknown walker "${frame.walker}"`);
+        deps.errorSent(err.code);
+        return reply(session, place(session, frame.uid, true), profile.frameError(err, frame.uid));
+      }
       if (session.inflight >= deps.maxInflightWalkers) {
         const err = new HubError('too_many_requests', `At most ${deps.maxInflightWalkers} walkers may run at once per connection`);
         deps.errorSent(err.code);
-        return send(session, encode.walkerError(walker.name, err.status, err.toBody(), frame.uid));
+        return reply(session, place(session, frame.uid, true), profile.walkerError(walker.name, err, frame.uid));
       }
       session.inflight++;
       session.gone ??= new AbortController();
-      // A slow walker runs detached: later frames are not held up by it.
+      // A slow walker runs detached: later frames are not held up by it (only their replies may be).
       const outcome = deps.runner.run(walker, {
         via: 'websocket',
         input: frame.context ?? {},
@@ -74,20 +108,18 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         clientId: session.clientId,
         channelId: session.channelId,
         node: frame.node ?? null,
-        self: (out) => send(session, out),
+        self: (session.self ??= (out: string) => send(session, out)),
         signal: session.gone.signal,
         log: session.log,
       });
-      // `run` never throws or rejects, so the count is always released; it is released before
-      // sending, so even a failing send cannot keep it held.
-      void whenReady(outcome, (done) => {
-        session.inflight--;
-        // Failures are always reported; a success only when the caller asked for a response.
-        if (!done.ok) {
-          deps.errorSent(done.error.code);
-          send(session, encode.walkerError(walker.name, done.error.status, done.error.toBody(), frame.uid));
-        } else if (frame.response) send(session, encode.walkerOk(walker.name, done.reports, frame.uid));
-      });
+      // `run` never throws or rejects, so the count is always released. A synchronous outcome is
+      // answered without a closure (the hot path).
+      if (outcome instanceof Promise) {
+        const ticket = place(session, frame.uid, false);
+        void outcome.then((done) => finish(session, walker.name, frame, ticket, done));
+      } else {
+        finish(session, walker.name, frame, place(session, frame.uid, true), outcome);
+      }
     },
 
     client: (session, frame) => peer(session, 'clients', frame.client_ids, frame),
@@ -95,14 +127,14 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     user: (session, frame) => peer(session, 'users', frame.root_ids, frame),
 
     change_user(session, frame) {
-      const token = frame.token ?? null;
+      const { token, reportBad } = profile.changeUser(frame.token, frame.uid);
       let identity = publicIdentity;
-      if (token !== null && token.trim() !== '') {
+      if (token !== null) {
         try {
           identity = deps.authenticator.verify(token);
         } catch (err) {
           const hubErr = err instanceof HubError ? err : new HubError('invalid_token');
-          sendError(session, hubErr, frame.uid);
+          if (reportBad) sendError(session, hubErr, frame.uid);
         }
       }
       deps.setIdentity(session, identity);

@@ -15,13 +15,17 @@ import type { TargetKind } from '../broker/broker.js';
 import { FrameBudget, type FrameRateOptions } from './frame-rate.js';
 import { createHandlers, type Handler, type HandlerTable, type PeerPolicy } from './handlers.js';
 import type { Logger } from '../log.js';
-import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, type FrameType, type InboundFrame } from '../protocol.js';
+import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, walkerFrameFast, type FrameType, type InboundFrame } from '../protocol.js';
 import { Registry, type RegistryCounts } from './registry.js';
 import type { Session } from './session.js';
 import type { WalkerRunner } from '../walkers/runner.js';
+import { nativeProfile } from '../profiles/native.js';
+import type { WireProfile } from '../profiles/profile.js';
 
 export interface HubOptions {
   readonly peerEvents: PeerPolicy;
+  /** How replies and errors are encoded, and the change_user token rules; native when absent. */
+  readonly profile?: WireProfile;
   readonly maxInflightWalkers: number;
   /** Per-connection frame budget; unlimited when absent or `perSec` is 0. */
   readonly frameRate?: FrameRateOptions;
@@ -56,6 +60,7 @@ export class Hub {
   private readonly frameRate: FrameRateOptions | null;
   private readonly rateLimitedFrame: string;
   private readonly metrics: Pick<Metrics, 'frameIn' | 'errorFrame' | 'rateLimited'>;
+  private readonly profile: WireProfile;
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
@@ -74,15 +79,17 @@ export class Hub {
     });
     this.now = deps.now ?? (() => performance.now());
     this.metrics = deps.metrics ?? noMetrics;
+    this.profile = deps.options.profile ?? nativeProfile;
     const rate = deps.options.frameRate;
     this.frameRate = rate && rate.perSec > 0 ? rate : null;
     // Encoded once: a refused frame is answered without parsing it (so without its uid) or allocating.
-    this.rateLimitedFrame = encode.error(new HubError('rate_limited', `Over ${rate?.perSec ?? 0} frames/s (burst ${rate?.burst ?? 0}); frame dropped`).toBody());
+    this.rateLimitedFrame = this.profile.frameError(new HubError('rate_limited', `Over ${rate?.perSec ?? 0} frames/s (burst ${rate?.burst ?? 0}); frame dropped`), undefined);
     this.handlers = createHandlers({
       authenticator: deps.authenticator,
       runner: deps.runner,
       broker: deps.broker,
       peerEvents: deps.options.peerEvents,
+      profile: this.profile,
       maxInflightWalkers: deps.options.maxInflightWalkers,
       send: (session, frame) => session.conn?.send(frame),
       sendConnectionFrame: (session, uid) => this.sendConnectionFrame(session, uid),
@@ -101,7 +108,7 @@ export class Hub {
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
     const clientId = nanoid();
     const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
-    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, frames, log: this.log.child({ client_id: clientId }) };
+    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, self: null, replies: null, frames, log: this.log.child({ client_id: clientId }) };
   }
 
   open(session: Session, conn: Connection): void {
@@ -186,6 +193,10 @@ export class Hub {
       this.sendError(session, new HubError('unknown_type', `Unknown frame type (${shown}); expected one of ${frameTypes.join(', ')}`), uid);
       return null;
     }
+    if (type === 'walker') {
+      const fast = walkerFrameFast(value as Record<string, unknown>);
+      if (fast !== null) return fast;
+    }
     const parsed = inboundFrameSchema.safeParse(value);
     if (!parsed.success) {
       this.sendError(session, new HubError('invalid_frame', `Invalid "${type}" frame`, { issues: toIssues(parsed.error.issues) }), uid);
@@ -196,7 +207,7 @@ export class Hub {
 
   private sendError(session: Session, err: HubError, uid?: string): void {
     this.metrics.errorFrame(err.code);
-    session.conn?.send(encode.error(err.toBody(), uid));
+    session.conn?.send(this.profile.frameError(err, uid));
   }
 
   private asHubError(session: Session, err: unknown, type: string): HubError {

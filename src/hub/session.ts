@@ -3,6 +3,7 @@ import type { ClockTimer } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Connection } from './connection.js';
 import type { FrameBudget } from './frame-rate.js';
+import type { ReplyQueue } from './reply-queue.js';
 
 /** Per-socket state. The transport keeps it in uWS's typed UserData; nothing is added to sockets at runtime. */
 export interface Session {
@@ -20,6 +21,10 @@ export interface Session {
   gone: AbortController | null;
   /** This connection's logger: its lines carry `client_id`. */
   readonly log: Logger;
+  /** Sends to this socket: created on first walker call, then shared by every walker's `ctx.self`. */
+  self: ((frame: string) => void) | null;
+  /** Created on first use: holds replies to walker frames without `uid` until earlier ones are sent. */
+  replies: ReplyQueue | null;
   /** Frames this socket may still send (null when the frame rate is not limited). */
   readonly frames: FrameBudget | null;
 }

@@ -46,6 +46,13 @@ export interface TransportDeps {
   readonly postRoutes: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
   /** GET routes by uWS pattern (at most one `:param`, passed as `name`); the request has no body. */
   readonly getRoutes?: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
+  /**
+   * Routes answered on GET, POST, PUT, PATCH and DELETE by uWS pattern (up to two `:params`, passed
+   * as `name` and `node`; the method as `method`); every method but GET has its body read.
+   */
+  readonly anyMethodRoutes?: Readonly<Record<string, (req: RestRequest) => MaybePromise<RestResponse>>>;
+  /** A present but bad handshake token: refused with its HTTP status (default), or connected as public (jac-cloud). */
+  readonly badHandshakeToken?: 'refuse' | 'public';
   readonly health: () => Record<string, unknown>;
   readonly log: Logger;
   /** Connects, disconnects, upgrade refusals, HTTP responses; nothing is counted when absent. */
@@ -81,12 +88,24 @@ export const oversizeGraceBytes = (maxPayloadBytes: number): number => Math.min(
 
 class SocketConnection implements Connection {
   closed = false;
+  /** True while uWS runs this socket's `message` callback, where uWS has corked this socket already. */
+  inCallback = false;
+  /** The frame `flush` sends: one bound callback per socket, so a send allocates no closure. */
+  private outgoing = '';
+  private readonly flush = () => void this.ws.send(this.outgoing);
   constructor(private readonly ws: Ws) {}
 
   send(frame: string): void {
     if (this.closed) return;
-    // Corked so sends made after an await still leave in one syscall; cheap when already corked.
-    this.ws.cork(() => this.ws.send(frame));
+    // Inside uWS's message callback the socket is corked already: send directly (one native call,
+    // not two). Elsewhere (after an await) corked, so the frames still leave in one syscall.
+    if (this.inCallback) {
+      this.ws.send(frame);
+      return;
+    }
+    this.outgoing = frame;
+    this.ws.cork(this.flush);
+    this.outgoing = '';
   }
 
   subscribe(topic: string): void {
@@ -162,13 +181,13 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
       }
       // Verification is synchronous, so every upgrade completes inside this callback (see jwt.ts
       // for why an asynchronous upgrade is avoided). A present but bad token is refused, never
-      // downgraded to public.
+      // downgraded to public, unless the profile says so (jac-cloud connects it as public).
       let identity: Identity | undefined;
       if (token !== null) {
         try {
           identity = authenticator.verify(token);
         } catch (err) {
-          return respond(res, WS_ROUTE, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
+          if (deps.badHandshakeToken !== 'public') return respond(res, WS_ROUTE, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
         }
       }
       const data: UserData = { session: hub.newSession(identity, channelId), ip, conn: null };
@@ -189,7 +208,14 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
         return;
       }
       // The ArrayBuffer is neutered when this callback returns: decode now.
-      hub.message(ws.getUserData().session, isBinary ? null : Buffer.from(message).toString('utf8'));
+      const data = ws.getUserData();
+      const conn = data.conn;
+      if (conn) conn.inCallback = true;
+      try {
+        hub.message(data.session, isBinary ? null : utf8.decode(message));
+      } finally {
+        if (conn) conn.inCallback = false;
+      }
     },
 
     close: (ws, code) => {
@@ -207,34 +233,41 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   );
 
   for (const [pattern, handler] of Object.entries(deps.getRoutes ?? {})) {
-    const hasParam = pattern.includes(':');
     app.get(pattern, (res, req) => {
-      const { request, requestId, reqLog } = readRequest(res, req, hasParam, false, log);
+      const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
       answer(res, pattern, respond, () => handler(request), requestId, reqLog);
     });
   }
 
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
-    const hasParam = pattern.includes(':');
-    // Only the server API (/api/...) takes a key: other routes skip the header lookup.
-    const readsApiKey = pattern.startsWith('/api/');
-    app.post(pattern, (res, req) => {
-      const { request, requestId, reqLog } = readRequest(res, req, hasParam, readsApiKey, log);
-      if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, pattern, tooLarge(options.maxBodyBytes), true, requestId);
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      readBody(res, options.maxBodyBytes, (body) => {
-        if (body === null) {
-          if (!aborted) respond(res, pattern, tooLarge(options.maxBodyBytes), true, requestId);
-          aborted = true;
-          return;
-        }
-        answer(res, pattern, respond, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
-      });
-    });
+    app.post(pattern, (res, req) => withBody(res, req, pattern, handler));
     app.any(pattern, (res) => respond(res, pattern, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
+  }
+
+  for (const [pattern, handler] of Object.entries(deps.anyMethodRoutes ?? {})) {
+    app.get(pattern, (res, req) => {
+      const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
+      answer(res, pattern, respond, () => handler(request), requestId, reqLog);
+    });
+    for (const method of ['post', 'put', 'patch', 'del'] as const) app[method](pattern, (res, req) => withBody(res, req, pattern, handler));
+  }
+
+  /** Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the handler. */
+  function withBody(res: uWS.HttpResponse, req: uWS.HttpRequest, pattern: string, handler: (req: RestRequest) => MaybePromise<RestResponse>): void {
+    const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
+    if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, pattern, tooLarge(options.maxBodyBytes), true, requestId);
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    readBody(res, options.maxBodyBytes, (body) => {
+      if (body === null) {
+        if (!aborted) respond(res, pattern, tooLarge(options.maxBodyBytes), true, requestId);
+        aborted = true;
+        return;
+      }
+      answer(res, pattern, respond, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
+    });
   }
 
   app.any('/*', (res, req) => respond(res, UNMATCHED_ROUTE, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
@@ -262,18 +295,25 @@ const UNMATCHED_ROUTE = 'unmatched';
 
 type Respond = (res: uWS.HttpResponse, route: string, response: RestResponse, closeConnection?: boolean, requestId?: string) => void;
 
+/** Decodes frames without a Buffer per frame; invalid UTF-8 becomes U+FFFD and a BOM is kept, as with Buffer#toString. */
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
 /**
  * Everything a handler sees of a request, read now: `req` is only valid during the uWS callback.
  * The body (POST) is read afterwards; each request gets an id and a logger carrying it.
  */
-function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, hasParam: boolean, readsApiKey: boolean, log: Logger): { request: RestRequest; requestId: string; reqLog: Logger } {
+function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, pattern: string, log: Logger): { request: RestRequest; requestId: string; reqLog: Logger } {
   const requestId = nextRequestId();
   const reqLog = log.child({ request_id: requestId });
+  const params = pattern.split(':').length - 1;
   const request: RestRequest = {
-    name: hasParam ? safeDecode(req.getParameter(0) ?? '') : '',
+    name: params > 0 ? safeDecode(req.getParameter(0) ?? '') : '',
+    ...(params > 1 ? { node: safeDecode(req.getParameter(1) ?? '') } : {}),
+    method: req.getMethod(),
     query: req.getQuery() ?? '',
     authorization: req.getHeader('authorization'),
-    apiKey: readsApiKey ? req.getHeader('x-api-key') : '',
+    // Only the server API (/api/...) takes a key: other routes skip the header lookup.
+    apiKey: pattern.startsWith('/api/') ? req.getHeader('x-api-key') : '',
     contentType: req.getHeader('content-type'),
     ip: remoteIp(res),
     body: EMPTY_BODY,

@@ -7,7 +7,8 @@ import type { JwtClaims } from '../auth/jwt.js';
 import type { Logger } from '../log.js';
 import type { WalkerData } from './data.js';
 
-export const walkerMethods = ['websocket', 'post'] as const;
+/** jac-cloud's `__specs__.methods`. GET, PUT, PATCH and DELETE are served by the jac-cloud profile's REST routes. */
+export const walkerMethods = ['websocket', 'post', 'get', 'put', 'patch', 'delete'] as const;
 export type WalkerMethod = (typeof walkerMethods)[number];
 
 /** The caller, as a walker sees it. `null` for the public (unauthenticated) identity. */

@@ -95,7 +95,7 @@ export class WalkerRunner implements ContextServices {
 
   private runChecked(walker: LoadedWalker, call: WalkerCall): MaybePromise<WalkerOutcome> {
     if (!walker.methods.has(call.via)) {
-      const how = call.via === 'post' ? 'POST' : 'WebSocket';
+      const how = call.via === 'websocket' ? 'WebSocket' : call.via.toUpperCase();
       return fail(new HubError('method_not_allowed', `Walker ${walker.name} is not open to ${how}`));
     }
     if (walker.auth && !isAuthenticated(call.identity)) return fail(new HubError('unauthorized'));

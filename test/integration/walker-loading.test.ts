@@ -12,7 +12,7 @@ afterAll(stopAll);
 
 const fixture = (name: string) => resolve(import.meta.dirname, '../fixtures', name);
 const NAME_RULE = String(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
-const BAD_METHODS = 'methods must be a non-empty list of "websocket", "post"';
+const BAD_METHODS = 'methods must be a non-empty list of "websocket", "post", "get", "put", "patch", "delete"';
 
 /** Awaits a rejection and returns it as a WalkerLoadError (failing if it is anything else). */
 async function loadError(dir: string): Promise<WalkerLoadError> {
