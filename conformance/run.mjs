@@ -305,6 +305,13 @@ async function main() {
     expect(isFrameError(f), 'frame error shape', f);
   });
 
+  await check(`walker frame naming no walker: ${jac ? '{"type":"walker","error":"..."}' : '{"type":"error",...}'}`, async () => {
+    const a = await connect();
+    a.send({ type: 'walker', walker: `no_such_walker_${hex()}`, response: true, context: {} });
+    const f = await a.next();
+    expect(jac ? isWalkerError(f) : isFrameError(f) && f.error.code === 'unknown_walker', jac ? 'walker error shape' : 'unknown_walker error frame', f);
+  });
+
   await check(`schema problem (walker frame without walker): ${jac ? '{"error":[...]}' : '{"type":"error",...}'}`, async () => {
     const a = await connect();
     a.send({ type: 'walker', response: true });

@@ -91,7 +91,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       if (!walker) {
         const err = new HubError('unknown_walker', `Unknown walker "${frame.walker}"`);
         deps.errorSent(err.code);
-        return reply(session, place(session, frame.uid, true), profile.frameError(err, frame.uid));
+        return reply(session, place(session, frame.uid, true), profile.unknownWalker(frame.walker, err, frame.uid));
       }
       if (session.inflight >= deps.maxInflightWalkers) {
         const err = new HubError('too_many_requests', `At most ${deps.maxInflightWalkers} walkers may run at once per connection`);

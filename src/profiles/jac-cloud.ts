@@ -66,6 +66,8 @@ function restError(err: HubError): RestErrorReply {
 export const jacCloudProfile: WireProfile = {
   name: 'jac-cloud',
   walkerOk: (walker, reports, uid) => (uid === undefined ? `{"status":200,"reports":${reports}}` : nativeProfile.walkerOk(walker, reports, uid)),
+  // jac-cloud answers a walker event naming no walker as a walker error: {"type":"walker","error":"..."}.
+  unknownWalker: (walker, err, uid) => (uid === undefined ? JSON.stringify({ type: 'walker', error: err.message }) : nativeProfile.unknownWalker(walker, err, uid)),
   walkerError: (walker, err, uid) => (uid === undefined ? JSON.stringify({ type: 'walker', error: err.message }) : nativeProfile.walkerError(walker, err, uid)),
   frameError: (err, uid) => (uid === undefined ? JSON.stringify({ error: pydanticErrors(err) }) : nativeProfile.frameError(err, uid)),
   badHandshakeToken: 'public',

@@ -6,6 +6,7 @@ export const nativeProfile: WireProfile = {
   name: 'native',
   walkerOk: (walker, reports, uid) => encode.walkerOk(walker, reports, uid),
   walkerError: (walker, err, uid) => encode.walkerError(walker, err.status, err.toBody(), uid),
+  unknownWalker: (_walker, err, uid) => encode.error(err.toBody(), uid),
   frameError: (err, uid) => encode.error(err.toBody(), uid),
   badHandshakeToken: 'refuse',
   // The `Bearer ` prefix is optional; a blank token means the public user.

@@ -22,6 +22,8 @@ export interface WireProfile {
   /** `reports` is the reports array as JSON text (encoded where the walker produced it). */
   walkerOk(walker: string, reports: string, uid: string | undefined): string;
   walkerError(walker: string, err: HubError, uid: string | undefined): string;
+  /** A walker frame naming no loaded walker. */
+  unknownWalker(walker: string, err: HubError, uid: string | undefined): string;
   /** Errors not tied to a walker run: bad JSON, unknown types, invalid frames, refused peer frames. */
   frameError(err: HubError, uid: string | undefined): string;
   /** A present but bad handshake token: refuse the upgrade (HTTP 401), or connect as public. */
