@@ -192,6 +192,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     await revocations.start(config.revocationSyncMs);
     await authenticator.start();
     await hub.start(transport.publisher);
+    await throttles?.started;
     port = await transport.listen();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(hubMetrics, config.host, config.metricsPort, log);
   } catch (err) {

@@ -18,6 +18,8 @@ import { limiterThrottle, unlimited, type ThrottleFactory } from './throttle.js'
 
 /** How long one throttle command may wait for Redis (ms) before the memory limiter answers instead. */
 export const COMMAND_TIMEOUT_MS = 500;
+/** How long start-up waits for the first connection attempt (ms) before going on with the insurance limiter. */
+const START_WAIT_MS = 2500;
 /** How long shutdown waits for Redis to answer QUIT (ms) before dropping the connection. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -36,6 +38,12 @@ export type RedisTarget = { readonly url: string } | { readonly clusterNodes: re
 
 export interface RedisThrottles {
   readonly factory: ThrottleFactory;
+  /**
+   * Settles once the first connection attempt has (ready, or failed, or taken longer than
+   * `START_WAIT_MS`): the hub waits for it before listening, so its first logins count in Redis
+   * when Redis is up. Never rejects.
+   */
+  readonly started: Promise<void>;
   /** Calls `listener` each time the client (re)connects. */
   onReady(listener: () => void): void;
   close(): Promise<void>;
@@ -56,7 +64,11 @@ export function createRedisThrottles(target: RedisTarget, prefix: string, onErro
         });
   client.on('error', onError);
   // A failed first attempt is not fatal: the insurance limiter answers and the client keeps retrying.
-  client.connect().catch((err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
+  const connected = client.connect().then(
+    () => undefined,
+    (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))),
+  );
+  const started = Promise.race([connected, new Promise<void>((resolve) => setTimeout(resolve, START_WAIT_MS).unref())]);
   const factory: ThrottleFactory = (name, budget) => {
     if (budget.points === 0) return unlimited;
     const limits = { points: budget.points, duration: budget.durationSec };
@@ -73,6 +85,7 @@ export function createRedisThrottles(target: RedisTarget, prefix: string, onErro
   };
   return {
     factory,
+    started,
     onReady: (listener) => void client.on('ready', listener),
     async close() {
       if (client.status === 'ready') {
