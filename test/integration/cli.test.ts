@@ -1,47 +1,29 @@
 /** The `walker-hub` command as `npm start` runs it: a real child process. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { standaloneEnv } from '../helpers.js';
+import { announcedPort, HUB_BIN as BIN, killChildren, trackChild } from '../cli-process.js';
+import { standaloneEnv, stopAll, tempDir } from '../helpers.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/walker-hub.js');
 /** The default `--data-dir` (`data`), relative to the checkout the hub is started from. */
 const CHECKOUT_DATA = resolve(import.meta.dirname, '../../data');
-const children = new Set<ChildProcessWithoutNullStreams>();
-const tempDirs: string[] = [];
 let checkoutHadData = false;
 
 beforeAll(() => {
   checkoutHadData = existsSync(CHECKOUT_DATA);
 });
 
-afterAll(() => {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+afterAll(async () => {
+  await stopAll();
   // Every hub below gets its own --data-dir, so none may create the default one in the checkout.
   if (!checkoutHadData) expect(existsSync(CHECKOUT_DATA)).toBe(false);
 });
 
-afterEach(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
-  children.clear();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
+afterEach(killChildren);
 
 /** Runs the command from the checkout (its default data folder would be `./data`) with a temp --data-dir. */
 function run(args: string[], env: Record<string, string> = {}) {
@@ -49,7 +31,7 @@ function run(args: string[], env: Record<string, string> = {}) {
     cwd: resolve(import.meta.dirname, '../..'),
     env: standaloneEnv({ WALKER_HUB_ANNOUNCE: '1', ...env }),
   });
-  children.add(child);
+  trackChild(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
@@ -62,16 +44,6 @@ function messages(stderr: string): string[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => (JSON.parse(line) as { msg: string }).msg);
-}
-
-/** Resolves with the port the hub announces on stdout. */
-async function announcedPort(child: ChildProcessWithoutNullStreams): Promise<number> {
-  const lines = createInterface({ input: child.stdout });
-  for await (const line of lines) {
-    const parsed = JSON.parse(line) as { port?: number };
-    if (typeof parsed.port === 'number') return parsed.port;
-  }
-  throw new Error('hub exited without announcing its port');
 }
 
 describe('walker-hub command', () => {

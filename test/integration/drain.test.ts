@@ -4,38 +4,17 @@
  * test itself never sleeps: it waits for the walker's `started` notification, the 1012 close, the
  * reply and the exit.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { standaloneEnv, TestClient } from '../helpers.js';
+import { announcedPort, HUB_BIN as BIN, killChildren, trackChild } from '../cli-process.js';
+import { standaloneEnv, stopAll, tempDir, TestClient } from '../helpers.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/walker-hub.js');
-const children = new Set<ChildProcessWithoutNullStreams>();
-const tempDirs: string[] = [];
-
-afterEach(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
-  children.clear();
-});
-afterAll(() => {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
+afterEach(killChildren);
+afterAll(stopAll);
 
 /** A walkers folder with `slow`: announces itself on channel "watch", then works for `ms` milliseconds. */
 function slowWalkers(): string {
@@ -67,19 +46,11 @@ async function startCli(drainTimeoutMs: number) {
     cwd: resolve(import.meta.dirname, '../..'),
     env: standaloneEnv({ WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_DRAIN_TIMEOUT: String(drainTimeoutMs) }),
   });
-  children.add(child);
+  trackChild(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, messages: stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg) }));
-  let port = 0;
-  for await (const line of createInterface({ input: child.stdout })) {
-    const parsed = JSON.parse(line) as { port?: number };
-    if (typeof parsed.port === 'number') {
-      port = parsed.port;
-      break;
-    }
-  }
-  if (port === 0) throw new Error('hub exited without announcing its port');
+  const port = await announcedPort(child);
   const base = `http://127.0.0.1:${port}`;
   return { child, exited, base, ws: `ws://127.0.0.1:${port}/websocket` };
 }

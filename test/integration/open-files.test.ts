@@ -5,17 +5,17 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { standaloneEnv, TestClient } from '../helpers.js';
+import { cpuSeconds } from '../../bench/lib/procstat.js';
+import { announcedPort, HUB_BIN as BIN, killChildren, trackChild } from '../cli-process.js';
+import { standaloneEnv, stopAll, tempDir, TestClient } from '../helpers.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/walker-hub.js');
 const PRLIMIT = '/usr/bin/prlimit';
 /** Small enough that a few hundred loopback sockets exhaust it. */
 const NOFILE = 300;
@@ -29,6 +29,8 @@ const FLOOD_CONCURRENCY = 20;
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await killChildren();
+  await stopAll();
 });
 
 interface Hub {
@@ -39,16 +41,11 @@ interface Hub {
 }
 
 async function startLimitedHub(env: Record<string, string> = {}): Promise<Hub> {
-  const dir = mkdtempSync(join(tmpdir(), 'walker-hub-nofile-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('walker-hub-nofile-');
   const child = spawn(PRLIMIT, [`--nofile=${NOFILE}:${NOFILE}`, process.execPath, BIN, '--port', '0', '--host', '127.0.0.1', '--data-dir', join(dir, 'data')], {
     env: standaloneEnv({ WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_LOG_LEVEL: 'info', ...env }),
   });
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  });
+  trackChild(child);
   const lines: string[] = [];
   const waiters: Array<{ text: string; resolve: (line: string) => void }> = [];
   createInterface({ input: child.stderr }).on('line', (line) => {
@@ -63,19 +60,7 @@ async function startLimitedHub(env: Record<string, string> = {}): Promise<Hub> {
     const seen = lines.find((l) => l.includes(text));
     return seen !== undefined ? Promise.resolve(seen) : new Promise<string>((resolve) => waiters.push({ text, resolve }));
   };
-  for await (const line of createInterface({ input: child.stdout })) {
-    const parsed = JSON.parse(line) as { port?: number };
-    if (typeof parsed.port === 'number') return { child, port: parsed.port, logged };
-  }
-  throw new Error(`hub exited without announcing its port: ${lines.join('\n')}`);
-}
-
-/** utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces: split after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { child, port: await announcedPort(child, () => lines.join('\n')), logged };
 }
 
 /** A TCP connection that never sends a byte; resolves with it once connected, or null if refused or reset. */
