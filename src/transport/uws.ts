@@ -1,13 +1,12 @@
 /**
- * The only module that touches uWebSockets.js. It turns sockets and HTTP requests into calls on
- * the socket-free hub and REST handlers, and implements `Connection` and `Publisher` for them.
+ * The uWebSockets.js app (only src/transport/ touches uWS): it turns sockets and HTTP requests into
+ * calls on the socket-free hub and REST handlers (request and response plumbing in http.ts), and
+ * implements `Connection` and `Publisher` for them.
  *
  * uWS rules kept here: upgrades complete synchronously; `res.onAborted` is set before anything
  * async; writes after an `await` are corked; a socket is never touched after its close event (the
  * wrapper's `closed` flag).
  */
-import { STATUS_CODES } from 'node:http';
-import { nanoid } from 'nanoid';
 import uWS from 'uWebSockets.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { bearerToken, type Identity } from '../auth/identity.js';
@@ -17,7 +16,8 @@ import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { MaybePromise } from '../maybe.js';
 import { MAX_ID_LENGTH } from '../protocol.js';
-import { EncodedBody, RawBody, errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
+import { errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
+import { nextRequestId, routeHandlers, writeResponse, type Respond } from './http.js';
 import type { Session } from '../hub/session.js';
 import { Admission } from './admission.js';
 import { Listener } from './listener.js';
@@ -130,10 +130,11 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   let closing = false;
   let refusingUpgrades = false;
   /** Every HTTP response goes out through here, counted by route pattern and status. */
-  const respond = (res: uWS.HttpResponse, route: string, response: RestResponse, closeConnection = false, requestId = nextRequestId()): void => {
+  const respond: Respond = (res, route, response, closeConnection = false, requestId = nextRequestId()) => {
     metrics.httpResponse(route, response.status);
     writeResponse(res, response, closeConnection, requestId);
   };
+  const routes = routeHandlers({ respond, log, maxBodyBytes: options.maxBodyBytes, remoteIp });
   const admission = new Admission({
     maxConnections: options.maxConnections ?? defaultMaxConnections(),
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 0,
@@ -232,42 +233,17 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     respond(res, '/healthz', { status: 200, body: { ...deps.health(), max_connections: admission.options.maxConnections, accepting: listener.accepting } }),
   );
 
-  for (const [pattern, handler] of Object.entries(deps.getRoutes ?? {})) {
-    app.get(pattern, (res, req) => {
-      const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
-      answer(res, pattern, respond, () => handler(request), requestId, reqLog);
-    });
-  }
+  for (const [pattern, handler] of Object.entries(deps.getRoutes ?? {})) app.get(pattern, routes.withoutBody(pattern, handler));
 
   for (const [pattern, handler] of Object.entries(deps.postRoutes)) {
-    app.post(pattern, (res, req) => withBody(res, req, pattern, handler));
+    app.post(pattern, routes.withBody(pattern, handler));
     app.any(pattern, (res) => respond(res, pattern, errorResponse(new HubError('method_not_allowed', 'Use POST'), { Allow: 'POST' })));
   }
 
   for (const [pattern, handler] of Object.entries(deps.anyMethodRoutes ?? {})) {
-    app.get(pattern, (res, req) => {
-      const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
-      answer(res, pattern, respond, () => handler(request), requestId, reqLog);
-    });
-    for (const method of ['post', 'put', 'patch', 'del'] as const) app[method](pattern, (res, req) => withBody(res, req, pattern, handler));
-  }
-
-  /** Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the handler. */
-  function withBody(res: uWS.HttpResponse, req: uWS.HttpRequest, pattern: string, handler: (req: RestRequest) => MaybePromise<RestResponse>): void {
-    const { request, requestId, reqLog } = readRequest(res, req, pattern, log);
-    if (Number(req.getHeader('content-length') || '0') > options.maxBodyBytes) return respond(res, pattern, tooLarge(options.maxBodyBytes), true, requestId);
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    readBody(res, options.maxBodyBytes, (body) => {
-      if (body === null) {
-        if (!aborted) respond(res, pattern, tooLarge(options.maxBodyBytes), true, requestId);
-        aborted = true;
-        return;
-      }
-      answer(res, pattern, respond, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
-    });
+    app.get(pattern, routes.withoutBody(pattern, handler));
+    const withBody = routes.withBody(pattern, handler);
+    for (const method of ['post', 'put', 'patch', 'del'] as const) app[method](pattern, withBody);
   }
 
   app.any('/*', (res, req) => respond(res, UNMATCHED_ROUTE, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
@@ -288,127 +264,14 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   };
 }
 
-const EMPTY_BODY = Buffer.alloc(0);
 /** Route labels of responses that match no REST route: refused upgrades, and requests for no route. */
 const WS_ROUTE = '/websocket';
 const UNMATCHED_ROUTE = 'unmatched';
 
-type Respond = (res: uWS.HttpResponse, route: string, response: RestResponse, closeConnection?: boolean, requestId?: string) => void;
-
 /** Decodes frames without a Buffer per frame; invalid UTF-8 becomes U+FFFD and a BOM is kept, as with Buffer#toString. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
-
-/**
- * Everything a handler sees of a request, read now: `req` is only valid during the uWS callback.
- * The body (POST) is read afterwards; each request gets an id and a logger carrying it.
- */
-function readRequest(res: uWS.HttpResponse, req: uWS.HttpRequest, pattern: string, log: Logger): { request: RestRequest; requestId: string; reqLog: Logger } {
-  const requestId = nextRequestId();
-  const reqLog = log.child({ request_id: requestId });
-  const params = pattern.split(':').length - 1;
-  const request: RestRequest = {
-    name: params > 0 ? safeDecode(req.getParameter(0) ?? '') : '',
-    ...(params > 1 ? { node: safeDecode(req.getParameter(1) ?? '') } : {}),
-    method: req.getMethod(),
-    query: req.getQuery() ?? '',
-    authorization: req.getHeader('authorization'),
-    // Only the server API (/api/...) takes a key: other routes skip the header lookup.
-    apiKey: pattern.startsWith('/api/') ? req.getHeader('x-api-key') : '',
-    contentType: req.getHeader('content-type'),
-    ip: remoteIp(res),
-    body: EMPTY_BODY,
-    log: reqLog,
-  };
-  return { request, requestId, reqLog };
-}
-
-/**
- * Runs a route handler and writes its response: inside this callback when the work was
- * synchronous, else corked after the await (and not at all once the client has gone).
- */
-function answer(res: uWS.HttpResponse, pattern: string, respond: Respond, run: () => MaybePromise<RestResponse>, requestId: string, reqLog: Logger, isAborted?: () => boolean): void {
-  let response: MaybePromise<RestResponse>;
-  try {
-    response = run();
-  } catch (err) {
-    // Handlers are not meant to throw; never let one take the process down.
-    reqLog.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    response = errorResponse(new HubError('internal'));
-  }
-  if (!(response instanceof Promise)) return respond(res, pattern, response, false, requestId);
-  let aborted = false;
-  if (isAborted === undefined) {
-    // A GET has no body reader that set onAborted already.
-    res.onAborted(() => {
-      aborted = true;
-    });
-  }
-  const gone = () => aborted || (isAborted?.() ?? false);
-  response.then(
-    (ready) => {
-      if (!gone()) res.cork(() => respond(res, pattern, ready, false, requestId));
-    },
-    (err: unknown) => {
-      reqLog.error('route failed', { route: pattern, error: String(err) });
-      if (!gone()) res.cork(() => respond(res, pattern, errorResponse(new HubError('internal')), false, requestId));
-    },
-  );
-}
 
 /** The TCP peer's address as text; read inside the uWS callback (the response is valid only then). */
 function remoteIp(res: uWS.HttpResponse): string {
   return Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
-}
-const statusLines = new Map<number, string>();
-
-function tooLarge(limit: number): RestResponse {
-  return errorResponse(new HubError('payload_too_large', `Body exceeds ${limit} bytes`));
-}
-
-/** Request ids: a random prefix per process and a counter (unique across nodes and restarts, and cheap). */
-const requestIdPrefix = `${nanoid(8)}-`;
-let requestSeq = 0;
-function nextRequestId(): string {
-  return requestIdPrefix + (++requestSeq).toString(36);
-}
-
-/** Every HTTP response carries an `X-Request-Id`: the one in the request's log lines, or a fresh one. */
-function writeResponse(res: uWS.HttpResponse, response: RestResponse, closeConnection: boolean, requestId: string): void {
-  let line = statusLines.get(response.status);
-  if (line === undefined) statusLines.set(response.status, (line = `${response.status} ${STATUS_CODES[response.status] ?? ''}`));
-  res.writeStatus(line);
-  const body = response.body;
-  res.writeHeader('Content-Type', body instanceof RawBody ? body.contentType : 'application/json');
-  res.writeHeader('X-Request-Id', requestId);
-  if (response.headers) for (const name in response.headers) res.writeHeader(name, response.headers[name] as string);
-  res.end(body instanceof RawBody ? body.bytes : body instanceof EncodedBody ? body.json : JSON.stringify(body), closeConnection);
-}
-
-/** Collects a body up to `limit` bytes; calls back with null as soon as it is exceeded. */
-function readBody(res: uWS.HttpResponse, limit: number, done: (body: Buffer | null) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  res.onData((chunk, isLast) => {
-    if (over) return;
-    size += chunk.byteLength;
-    if (size > limit) {
-      over = true;
-      return done(null);
-    }
-    // The chunk is neutered after this callback: copy it (once, for the usual one-chunk body).
-    const copy = Buffer.from(chunk.slice(0));
-    if (!isLast) chunks.push(copy);
-    else done(chunks.length === 0 ? copy : Buffer.concat([...chunks, copy], size));
-  });
-}
-
-/** A malformed %-escape yields a name no walker has (so a 404), never an exception. */
-function safeDecode(value: string): string {
-  if (!value.includes('%')) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }

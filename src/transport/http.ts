@@ -1,0 +1,184 @@
+/**
+ * REST over uWS: reading a request (synchronously, inside the callback), its body, running the
+ * handler and writing the response with its `X-Request-Id`. The transport registers the routes.
+ */
+import { STATUS_CODES } from 'node:http';
+import { nanoid } from 'nanoid';
+import type uWS from 'uWebSockets.js';
+import { HubError } from '../errors.js';
+import { EncodedBody, RawBody, errorResponse, type RestRequest, type RestResponse } from '../http/request.js';
+import type { Logger } from '../log.js';
+import type { MaybePromise } from '../maybe.js';
+
+const EMPTY_BODY = Buffer.alloc(0);
+/** Writes one response for `route` (the pattern it is counted under). */
+export type Respond = (res: uWS.HttpResponse, route: string, response: RestResponse, closeConnection?: boolean, requestId?: string) => void;
+
+type Handler = (req: RestRequest) => MaybePromise<RestResponse>;
+
+export interface RouteContext {
+  readonly respond: Respond;
+  readonly log: Logger;
+  readonly maxBodyBytes: number;
+  readonly remoteIp: (res: uWS.HttpResponse) => string;
+}
+
+/**
+ * uWS handlers for REST routes. What depends only on the pattern (its `:params`, whether it takes
+ * an API key) is worked out once per route, not per request.
+ */
+export function routeHandlers(ctx: RouteContext) {
+  const { respond, log, maxBodyBytes } = ctx;
+  const reader = (pattern: string) => {
+    const params = pattern.split(':').length - 1;
+    // Only the server API (/api/...) takes a key: other routes skip the header lookup.
+    const readsApiKey = pattern.startsWith('/api/');
+    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => readRequest(res, req, params, readsApiKey, ctx.remoteIp(res), log);
+  };
+  return {
+    /** A route whose request has no body (GET). */
+    withoutBody(pattern: string, handler: Handler) {
+      const read = reader(pattern);
+      return (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
+        const { request, requestId, reqLog } = read(res, req);
+        answer(res, pattern, respond, () => handler(request), requestId, reqLog);
+      };
+    },
+    /** Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the handler. */
+    withBody(pattern: string, handler: Handler) {
+      const read = reader(pattern);
+      return (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
+        const { request, requestId, reqLog } = read(res, req);
+        if (Number(req.getHeader('content-length') || '0') > maxBodyBytes) return respond(res, pattern, tooLarge(maxBodyBytes), true, requestId);
+        let aborted = false;
+        res.onAborted(() => {
+          aborted = true;
+        });
+        readBody(res, maxBodyBytes, (body) => {
+          if (body === null) {
+            if (!aborted) respond(res, pattern, tooLarge(maxBodyBytes), true, requestId);
+            aborted = true;
+            return;
+          }
+          answer(res, pattern, respond, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
+        });
+      };
+    },
+  };
+}
+
+/**
+ * Everything a handler sees of a request, read now: `req` is only valid during the uWS callback.
+ * The body (POST) is read afterwards; each request gets an id and a logger carrying it.
+ */
+function readRequest(
+  res: uWS.HttpResponse,
+  req: uWS.HttpRequest,
+  params: number,
+  readsApiKey: boolean,
+  ip: string,
+  log: Logger,
+): { request: RestRequest; requestId: string; reqLog: Logger } {
+  const requestId = nextRequestId();
+  const reqLog = log.child({ request_id: requestId });
+  const request: RestRequest = {
+    name: params > 0 ? safeDecode(req.getParameter(0) ?? '') : '',
+    ...(params > 1 ? { node: safeDecode(req.getParameter(1) ?? '') } : {}),
+    method: req.getMethod(),
+    query: req.getQuery() ?? '',
+    authorization: req.getHeader('authorization'),
+    apiKey: readsApiKey ? req.getHeader('x-api-key') : '',
+    contentType: req.getHeader('content-type'),
+    ip,
+    body: EMPTY_BODY,
+    log: reqLog,
+  };
+  return { request, requestId, reqLog };
+}
+
+/**
+ * Runs a route handler and writes its response: inside this callback when the work was
+ * synchronous, else corked after the await (and not at all once the client has gone).
+ */
+function answer(res: uWS.HttpResponse, pattern: string, respond: Respond, run: () => MaybePromise<RestResponse>, requestId: string, reqLog: Logger, isAborted?: () => boolean): void {
+  let response: MaybePromise<RestResponse>;
+  try {
+    response = run();
+  } catch (err) {
+    // Handlers are not meant to throw; never let one take the process down.
+    reqLog.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    response = errorResponse(new HubError('internal'));
+  }
+  if (!(response instanceof Promise)) return respond(res, pattern, response, false, requestId);
+  let aborted = false;
+  if (isAborted === undefined) {
+    // A GET has no body reader that set onAborted already.
+    res.onAborted(() => {
+      aborted = true;
+    });
+  }
+  const gone = () => aborted || (isAborted?.() ?? false);
+  response.then(
+    (ready) => {
+      if (!gone()) res.cork(() => respond(res, pattern, ready, false, requestId));
+    },
+    (err: unknown) => {
+      reqLog.error('route failed', { route: pattern, error: String(err) });
+      if (!gone()) res.cork(() => respond(res, pattern, errorResponse(new HubError('internal')), false, requestId));
+    },
+  );
+}
+
+const statusLines = new Map<number, string>();
+
+function tooLarge(limit: number): RestResponse {
+  return errorResponse(new HubError('payload_too_large', `Body exceeds ${limit} bytes`));
+}
+
+/** Request ids: a random prefix per process and a counter (unique across nodes and restarts, and cheap). */
+const requestIdPrefix = `${nanoid(8)}-`;
+let requestSeq = 0;
+export function nextRequestId(): string {
+  return requestIdPrefix + (++requestSeq).toString(36);
+}
+
+/** Every HTTP response carries an `X-Request-Id`: the one in the request's log lines, or a fresh one. */
+export function writeResponse(res: uWS.HttpResponse, response: RestResponse, closeConnection: boolean, requestId: string): void {
+  let line = statusLines.get(response.status);
+  if (line === undefined) statusLines.set(response.status, (line = `${response.status} ${STATUS_CODES[response.status] ?? ''}`));
+  res.writeStatus(line);
+  const body = response.body;
+  res.writeHeader('Content-Type', body instanceof RawBody ? body.contentType : 'application/json');
+  res.writeHeader('X-Request-Id', requestId);
+  if (response.headers) for (const name in response.headers) res.writeHeader(name, response.headers[name] as string);
+  res.end(body instanceof RawBody ? body.bytes : body instanceof EncodedBody ? body.json : JSON.stringify(body), closeConnection);
+}
+
+/** Collects a body up to `limit` bytes; calls back with null as soon as it is exceeded. */
+function readBody(res: uWS.HttpResponse, limit: number, done: (body: Buffer | null) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  res.onData((chunk, isLast) => {
+    if (over) return;
+    size += chunk.byteLength;
+    if (size > limit) {
+      over = true;
+      return done(null);
+    }
+    // The chunk is neutered after this callback: copy it (once, for the usual one-chunk body).
+    const copy = Buffer.from(chunk.slice(0));
+    if (!isLast) chunks.push(copy);
+    else done(chunks.length === 0 ? copy : Buffer.concat([...chunks, copy], size));
+  });
+}
+
+/** A malformed %-escape yields a name no walker has (so a 404), never an exception. */
+function safeDecode(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
