@@ -17,7 +17,7 @@ import { killAllNow, liveCount, repoRoot, stopAll } from './lib/children.js';
 import { machineInfo, packageVersions } from './lib/machine.js';
 import { rssBytes, systemBusySeconds } from './lib/procstat.js';
 import { fixed, int, mb, table } from './lib/table.js';
-import { runPhase, totals } from './scenarios/channel.js';
+import { deliveryFigures, runPhase, totals } from './scenarios/channel.js';
 import { delay, LoadPool, type Ctx } from './scenarios/harness.js';
 import { Nodes, openSpreadRoom } from './scenarios/nodes.js';
 import { parseParams } from './lib/params.js';
@@ -109,13 +109,8 @@ async function main(): Promise<void> {
       perNodeRows,
       redisRssBytes: nodes.redis ? rssBytes(nodes.redis.pid) : Number.NaN,
       fanout: {
-        msgs,
-        expected,
-        received: t.received,
-        deliveredShare: t.received / expected,
+        ...deliveryFigures(msgs, total, t),
         incompleteSockets: t.incompleteSockets,
-        seconds: t.seconds,
-        deliveriesPerSec: t.received / t.seconds,
         nodeCpuSec: cpu.slice(0, nodeCount),
         redisCpuSec: nodes.redis ? (cpu[nodeCount] as number) : 0,
         serverCpuUsPerDelivery: (cpu.reduce((a, b) => a + b, 0) * 1e6) / t.received,

@@ -49,3 +49,9 @@ export function totals(reports: readonly PhaseDone[]) {
     loadCpuSec: reports.map((r) => (r.cpu.user + r.cpu.system) / 1e6),
   };
 }
+
+/** The delivery figures every fanout-shaped result reports (fanout, cluster, scale), from one phase's totals. */
+export function deliveryFigures(msgs: number, subscribers: number, t: { readonly received: number; readonly seconds: number }) {
+  const expected = msgs * subscribers;
+  return { msgs, expected, received: t.received, deliveredShare: t.received / expected, seconds: t.seconds, deliveriesPerSec: t.received / t.seconds };
+}

@@ -9,7 +9,7 @@
 import { systemBusySeconds } from '../lib/procstat.js';
 import { errorText, type ClusterResult } from '../lib/results.js';
 import { fixed, int } from '../lib/table.js';
-import { runPhase, totals } from './channel.js';
+import { deliveryFigures, runPhase, totals } from './channel.js';
 import { otherCpu, type Ctx } from './harness.js';
 import { Nodes, openSpreadRoom } from './nodes.js';
 
@@ -41,15 +41,9 @@ export async function clusterRun(ctx: Ctx, nodeCount: number): Promise<ClusterRe
     const redisCpuSec = nodes.redis ? (perProc[nodeCount] as number) : 0;
     const serverCpuSec = sum(perProc);
     const window = { serverCpuSec, machineBusySec: systemBusySeconds() - busy0, orchestratorCpuSec: (self.user + self.system) / 1e6 };
-    const expected = msgs * n;
     return {
       ...base,
-      msgs,
-      expected,
-      received: t.received,
-      deliveredShare: t.received / expected,
-      seconds: t.seconds,
-      deliveriesPerSec: t.received / t.seconds,
+      ...deliveryFigures(msgs, n, t),
       serverCpuSec,
       serverCpuUsPerDelivery: (serverCpuSec * 1e6) / t.received,
       nodeCpuSec,

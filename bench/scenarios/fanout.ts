@@ -7,7 +7,7 @@
  */
 import type { ServerKind } from '../lib/messages.js';
 import { errorText, type FanoutResult } from '../lib/results.js';
-import { openRoom, runPhase, totals } from './channel.js';
+import { deliveryFigures, openRoom, runPhase, totals } from './channel.js';
 import { openCpuWindow, otherCpu, withServer, type Ctx, type Server } from './harness.js';
 
 export async function fanout(ctx: Ctx, kind: ServerKind, launched: Promise<Server>, subscribers: number): Promise<FanoutResult> {
@@ -26,16 +26,10 @@ export async function fanout(ctx: Ctx, kind: ServerKind, launched: Promise<Serve
       const stop = await openCpuWindow(ctx, server, `fanout-n${subscribers}-${kind}`);
       const t = totals(await runPhase(ctx, msgs, pacing, p.timeoutMs));
       const cpu = await stop();
-      const expected = msgs * subscribers;
       return {
         ...base,
-        msgs,
-        expected,
-        received: t.received,
-        deliveredShare: t.received / expected,
+        ...deliveryFigures(msgs, subscribers, t),
         incompleteSockets: t.incompleteSockets,
-        seconds: t.seconds,
-        deliveriesPerSec: t.received / t.seconds,
         msgsPerSec: msgs / t.seconds,
         serverCpuSec: cpu.serverCpuSec,
         serverCpuUsPerDelivery: (cpu.serverCpuSec * 1e6) / t.received,
