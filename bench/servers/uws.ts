@@ -6,15 +6,7 @@
  */
 import uWS from 'uWebSockets.js';
 import { HOST, limits, serve } from './child.js';
-
-interface Echo { user: string; room: string; seq: number; text: string }
-
-function isEcho(v: unknown): v is Echo {
-  const o = v as Partial<Echo> | null;
-  return typeof o === 'object' && o !== null && typeof o.user === 'string' && o.user.length >= 1 && o.user.length <= 64
-    && typeof o.room === 'string' && o.room.length >= 1 && o.room.length <= 64
-    && Number.isInteger(o.seq) && (o.seq as number) >= 0 && typeof o.text === 'string' && o.text.length <= 280;
-}
+import { isEcho } from './echo.js';
 
 /** A walker frame's reply as the hub writes it (`uid` echoed when the call carried one). */
 function walkerReply(walker: unknown, context: unknown, uid: unknown): string {
