@@ -52,19 +52,23 @@ export const frameTypes: readonly FrameType[] = inboundFrameSchema.options.map((
  * The `walker` frame checked by hand: the hub's hot path (a zod record parse of `context` alone
  * cost more than the rest of the frame). Accepts exactly what `inboundFrameSchema` accepts for a
  * parsed JSON value (test/unit/protocol-fast.test.ts compares the two) and returns the same
- * output; returns null for anything else, which then goes through zod for its issues.
+ * output; returns null for anything else, which then goes through zod for its issues (and for a
+ * `context` with an own `__proto__` key, which zod strips).
  */
 export function walkerFrameFast(value: Record<string, unknown>): FrameOf<'walker'> | null {
   const { walker, context, response, node, uid } = value;
   if (value['type'] !== 'walker' || typeof walker !== 'string' || walker.length < 1 || walker.length > MAX_ID_LENGTH) return null;
   // JSON.parse makes only plain objects, so "an object and not an array" is zod's isPlainObject here.
   if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) return null;
+  // JSON.parse makes `"__proto__"` an own key; zod's record parse drops it, so such a frame takes that path.
+  if (context !== undefined && Object.hasOwn(context, '__proto__')) return null;
   if (response !== undefined && typeof response !== 'boolean') return null;
   if (node !== undefined && node !== null && (typeof node !== 'string' || node.length > MAX_ID_LENGTH)) return null;
   if (uid !== undefined && (typeof uid !== 'string' || uid.length < 1 || uid.length > MAX_ID_LENGTH)) return null;
   const frame: FrameOf<'walker'> = { type: 'walker', walker };
-  // A copy, as zod's record parse makes: the walker never holds the parsed frame's own object.
-  if (context !== undefined) frame.context = { ...(context as Record<string, unknown>) };
+  // Not copied (zod's record parse would copy it): the object is this frame's own, fresh from
+  // JSON.parse, and nothing else holds it. A walker's input schema builds its own output anyway.
+  if (context !== undefined) frame.context = context as Record<string, unknown>;
   if (response !== undefined) frame.response = response;
   if (node !== undefined) frame.node = node;
   if (uid !== undefined) frame.uid = uid;

@@ -31,8 +31,11 @@ export interface HandlerDeps {
   errorSent(code: string): void;
 }
 
-/** Handlers are synchronous, so frames of one socket are handled strictly in arrival order. */
-export type Handler<K extends FrameType> = (session: Session, frame: FrameOf<K>) => void;
+/**
+ * Handlers are synchronous, so frames of one socket are handled strictly in arrival order. `at`:
+ * when the frame arrived (performance.now() ms), if the hub read the clock for it.
+ */
+export type Handler<K extends FrameType> = (session: Session, frame: FrameOf<K>, at?: number) => void;
 export type HandlerTable = { [K in FrameType]: Handler<K> };
 
 export function createHandlers(deps: HandlerDeps): HandlerTable {
@@ -86,7 +89,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
   };
 
   return {
-    walker(session, frame) {
+    walker(session, frame, at) {
       const walker = deps.runner.get(frame.walker);
       if (!walker) {
         const err = new HubError('unknown_walker', `Unknown walker "${frame.walker}"`);
@@ -111,6 +114,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         self: (session.self ??= (out: string) => send(session, out)),
         signal: session.gone.signal,
         log: session.log,
+        started: at,
       });
       // `run` never throws or rejects, so the count is always released. A synchronous outcome is
       // answered without a closure (the hot path).

@@ -57,6 +57,8 @@ export class Hub {
   private readonly clock: Clock;
 
   private readonly now: () => number;
+  /** `now` is performance.now(), the runner's clock too, so a frame's arrival time can start its walker's duration. */
+  private readonly realClock: boolean;
   private readonly frameRate: FrameRateOptions | null;
   private readonly rateLimitedFrame: string;
   private readonly metrics: Pick<Metrics, 'frameIn' | 'errorFrame' | 'rateLimited'>;
@@ -78,6 +80,7 @@ export class Hub {
       else if (!present && clients === 0) broker.untrack('broadcast', BROADCAST_ID);
     });
     this.now = deps.now ?? (() => performance.now());
+    this.realClock = deps.now === undefined;
     this.metrics = deps.metrics ?? noMetrics;
     this.profile = deps.options.profile ?? nativeProfile;
     const rate = deps.options.frameRate;
@@ -130,8 +133,12 @@ export class Hub {
   /** One incoming frame; `text` is null for a binary frame. Never throws. */
   message(session: Session, text: string | null): void {
     if (session.conn === null) return;
+    // One clock read per frame, shared by the frame budget and the walker's duration metric.
+    let at: number | undefined;
     if (session.frames !== null) {
-      const verdict = session.frames.take(this.now());
+      const now = this.now();
+      if (this.realClock) at = now;
+      const verdict = session.frames.take(now);
       if (verdict === 'refuse') {
         this.metrics.rateLimited('frame');
         this.metrics.errorFrame('rate_limited');
@@ -147,7 +154,7 @@ export class Hub {
     if (frame === null) return this.metrics.frameIn('invalid');
     this.metrics.frameIn(frame.type);
     try {
-      (this.handlers[frame.type] as Handler<FrameType>)(session, frame);
+      (this.handlers[frame.type] as Handler<FrameType>)(session, frame, at);
     } catch (err) {
       this.sendError(session, this.asHubError(session, err, frame.type), frame.uid);
     }

@@ -90,9 +90,14 @@ export function createMetrics(sources: MetricSources): HubMetrics {
     frameIn: (type) => framesIn.add(1, type),
     errorFrame: (code) => errors.add(1, code),
     delivered: (kind: TargetKind, n) => deliveries.add(n, kind),
-    walkerCall: (walker, via, status, seconds) => {
-      walkerCalls.add(1, walker, via, statusText(status));
-      walkerSeconds.observe(walker, via, seconds);
+    walkerMeter: (walker, via) => {
+      const ok = walkerCalls.counter(walker, via, statusText(200));
+      const observe = walkerSeconds.observer(walker, via);
+      return (status, seconds) => {
+        if (status === 200) ok.value++;
+        else walkerCalls.add(1, walker, via, statusText(status));
+        observe(seconds);
+      };
     },
     httpResponse: (route, status) => responses.add(1, route, statusText(status)),
     rateLimited: (limit: RateLimit) => refusals.add(1, limit),

@@ -21,14 +21,21 @@ export interface Metrics {
   errorFrame(code: string): void;
   /** One local delivery and how many connections it reached. */
   delivered(kind: TargetKind, connections: number): void;
-  /** A finished walker call: its HTTP-style status (200 or the error's) and its duration in seconds. */
-  walkerCall(walker: string, via: WalkerMethod, status: number, seconds: number): void;
+  /**
+   * What records finished calls of one walker by one method (its HTTP-style status, 200 or the
+   * error's, and its duration), with the label sets found once: the runner keeps one per walker and
+   * method, so a call's metrics are two adds and a bucket scan, not five map lookups.
+   */
+  walkerMeter(walker: string, via: WalkerMethod): WalkerMeter;
   /** An HTTP response, by route pattern (`/walker/:name`, not the name) and status. */
   httpResponse(route: string, status: number): void;
   rateLimited(limit: RateLimit): void;
   brokerPublished(kind: TargetKind): void;
   brokerReceived(kind: TargetKind): void;
 }
+
+/** Records one finished call of a given walker and method: status, then duration in seconds. */
+export type WalkerMeter = (status: number, seconds: number) => void;
 
 const nothing = (): void => undefined;
 
@@ -38,7 +45,7 @@ export const noMetrics: Metrics = {
   frameIn: nothing,
   errorFrame: nothing,
   delivered: nothing,
-  walkerCall: nothing,
+  walkerMeter: () => nothing,
   httpResponse: nothing,
   rateLimited: nothing,
   brokerPublished: nothing,

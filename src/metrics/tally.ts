@@ -14,11 +14,22 @@ interface Slot {
 /** Up to three label values -> a slot, created on first use. */
 export class SlotTree<S> {
   private readonly root = new Map<string, Map<string, Map<string, S>>>();
+  /** Slots of one label value (`b` and `c` empty): one lookup instead of three (frames by type, errors by code). */
+  private readonly flat = new Map<string, S>();
   readonly all: S[] = [];
 
   constructor(private readonly create: (a: string, b: string, c: string) => S) {}
 
   get(a: string, b = '', c = ''): S {
+    if (b === '' && c === '') {
+      let slot = this.flat.get(a);
+      if (slot === undefined) this.flat.set(a, (slot = this.find(a, b, c)));
+      return slot;
+    }
+    return this.find(a, b, c);
+  }
+
+  private find(a: string, b: string, c: string): S {
     let level1 = this.root.get(a);
     if (level1 === undefined) this.root.set(a, (level1 = new Map()));
     let level2 = level1.get(b);
@@ -61,5 +72,10 @@ export class Tally<L extends string> {
   /** Adds `n` for the label values `a`, `b`, `c` (in `labelNames` order). */
   add(n: number, a: string, b = '', c = ''): void {
     this.slots.get(a, b, c).value += n;
+  }
+
+  /** The counter of one label set, to keep and add to directly (`counter.value += n`) on a hot path. */
+  counter(a: string, b = '', c = ''): { value: number } {
+    return this.slots.get(a, b, c);
   }
 }

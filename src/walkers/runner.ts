@@ -20,12 +20,17 @@ import { encodeJson, joinEncoded } from './encode.js';
 import type { LoadedWalker } from './loader.js';
 import { parseInput, type ParsedInput } from './parse-input.js';
 import { describeThrown } from './thrown.js';
-import { noMetrics, type Metrics } from '../metrics/sinks.js';
+import { noMetrics, type Metrics, type WalkerMeter } from '../metrics/sinks.js';
 
 export interface WalkerCall extends CallerInfo {
   readonly input: unknown;
   /** Aborted when the caller goes away (its socket closed). */
   readonly signal?: AbortSignal;
+  /**
+   * When the call began, in performance.now() ms, if the caller has read the clock already (the
+   * hub reads it once per frame, for the frame budget); the runner reads it when absent.
+   */
+  readonly started?: number;
 }
 
 /** `reports` is the JSON text of the reports array, encoded value by value as the walker produced them. */
@@ -39,6 +44,8 @@ export class WalkerRunner implements ContextServices {
   /** Calls whose asynchronous part has not settled yet (a drain waits for them). */
   private running = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Each walker's metrics, by method, made on its first call. */
+  private readonly meters = new Map<LoadedWalker, Partial<Record<WalkerCall['via'], WalkerMeter>>>();
 
   constructor(
     private readonly walkers: ReadonlyMap<string, LoadedWalker>,
@@ -46,7 +53,7 @@ export class WalkerRunner implements ContextServices {
     readonly store: Store,
     private readonly options: RunnerOptions,
     readonly log: Logger,
-    private readonly metrics: Pick<Metrics, 'walkerCall'> = noMetrics,
+    private readonly metrics: Pick<Metrics, 'walkerMeter'> = noMetrics,
   ) {}
 
   /** Walker calls still running (over WebSocket and REST). */
@@ -74,23 +81,26 @@ export class WalkerRunner implements ContextServices {
    * walker) races `walkerTimeoutMs`, counted from the start of the async part.
    */
   run(walker: LoadedWalker, call: WalkerCall): MaybePromise<WalkerOutcome> {
-    const started = performance.now();
+    const started = call.started ?? performance.now();
     const outcome = this.runChecked(walker, call);
     if (!(outcome instanceof Promise)) {
-      this.record(walker.name, call.via, outcome, started);
+      this.record(walker, call.via, outcome, started);
       return outcome;
     }
     this.running++;
     // `runChecked` never rejects (its chain ends in a rejection handler), so this always settles.
     return outcome.then((done) => {
-      this.record(walker.name, call.via, done, started);
+      this.record(walker, call.via, done, started);
       if (--this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       return done;
     });
   }
 
-  private record(name: string, via: WalkerCall['via'], outcome: WalkerOutcome, started: number): void {
-    this.metrics.walkerCall(name, via, outcome.ok ? 200 : outcome.error.status, (performance.now() - started) / 1000);
+  private record(walker: LoadedWalker, via: WalkerCall['via'], outcome: WalkerOutcome, started: number): void {
+    let byMethod = this.meters.get(walker);
+    if (byMethod === undefined) this.meters.set(walker, (byMethod = {}));
+    const meter = (byMethod[via] ??= this.metrics.walkerMeter(walker.name, via));
+    meter(outcome.ok ? 200 : outcome.error.status, (performance.now() - started) / 1000);
   }
 
   private runChecked(walker: LoadedWalker, call: WalkerCall): MaybePromise<WalkerOutcome> {

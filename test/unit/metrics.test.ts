@@ -9,21 +9,24 @@ const lines = async (render: () => Promise<string>, prefix: string) => (await re
 describe('metrics registry', () => {
   it('reports cumulative histogram buckets, sum and count per label set', async () => {
     const { metrics, render } = createMetrics(sources);
-    metrics.walkerCall('w', 'post', 200, 0.003);
-    metrics.walkerCall('w', 'post', 500, 50);
-    metrics.walkerCall('w', 'websocket', 200, 0.0001);
-    const post = await lines(render, 'walker_hub_walker_duration_seconds');
-    expect(post).toContain('walker_hub_walker_duration_seconds_bucket{le="0.001",walker="w",via="post"} 0');
-    expect(post).toContain('walker_hub_walker_duration_seconds_bucket{le="0.005",walker="w",via="post"} 1');
-    expect(post).toContain('walker_hub_walker_duration_seconds_bucket{le="30",walker="w",via="post"} 1');
-    expect(post).toContain('walker_hub_walker_duration_seconds_bucket{le="+Inf",walker="w",via="post"} 2');
-    expect(post).toContain('walker_hub_walker_duration_seconds_sum{walker="w",via="post"} 50.003');
-    expect(post).toContain('walker_hub_walker_duration_seconds_count{walker="w",via="post"} 2');
-    expect(post).toContain('walker_hub_walker_duration_seconds_bucket{le="0.0005",walker="w",via="websocket"} 1');
+    const post = metrics.walkerMeter('w', 'post');
+    post(200, 0.003);
+    post(500, 50);
+    metrics.walkerMeter('w', 'websocket')(200, 0.0001);
+    // A second meter of the same walker and method adds to the same series.
+    metrics.walkerMeter('w', 'websocket')(200, 0.0002);
+    const seconds = await lines(render, 'walker_hub_walker_duration_seconds');
+    expect(seconds).toContain('walker_hub_walker_duration_seconds_bucket{le="0.001",walker="w",via="post"} 0');
+    expect(seconds).toContain('walker_hub_walker_duration_seconds_bucket{le="0.005",walker="w",via="post"} 1');
+    expect(seconds).toContain('walker_hub_walker_duration_seconds_bucket{le="30",walker="w",via="post"} 1');
+    expect(seconds).toContain('walker_hub_walker_duration_seconds_bucket{le="+Inf",walker="w",via="post"} 2');
+    expect(seconds).toContain('walker_hub_walker_duration_seconds_sum{walker="w",via="post"} 50.003');
+    expect(seconds).toContain('walker_hub_walker_duration_seconds_count{walker="w",via="post"} 2');
+    expect(seconds).toContain('walker_hub_walker_duration_seconds_bucket{le="0.0005",walker="w",via="websocket"} 2');
     expect(await lines(render, 'walker_hub_walker_calls_total')).toEqual([
       'walker_hub_walker_calls_total{walker="w",via="post",status="200"} 1',
       'walker_hub_walker_calls_total{walker="w",via="post",status="500"} 1',
-      'walker_hub_walker_calls_total{walker="w",via="websocket",status="200"} 1',
+      'walker_hub_walker_calls_total{walker="w",via="websocket",status="200"} 2',
     ]);
   });
 
