@@ -26,6 +26,8 @@ export function encodeJson(where: string, value: unknown): string {
 
 /** Reports already encoded one by one, joined into the JSON array text of `reports`. */
 export function joinEncoded(parts: readonly string[]): string {
+  // One report (the usual case) without a join.
+  if (parts.length === 1) return `[${parts[0] as string}]`;
   return parts.length === 0 ? '[]' : `[${parts.join(',')}]`;
 }
 
