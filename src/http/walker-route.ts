@@ -40,7 +40,7 @@ export function createWalkerRoute(runner: WalkerRunner, authenticator: Authentic
       if (!body.ok) return fail(body.error);
       input = body.value;
     }
-    const outcome = runner.run(walker, { via, input, identity, clientId: null, channelId: null, node: req.node ?? null, log: req.log });
+    const outcome = runner.run(walker, { via, identity, clientId: null, channelId: null, node: req.node ?? null, log: req.log }, input);
     return whenReady(outcome, (done): RestResponse => (done.ok ? { status: 200, body: new EncodedBody(`{"status":200,"reports":${done.reports}}`) } : fail(done.error)));
   };
 }

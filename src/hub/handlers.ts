@@ -10,7 +10,7 @@ import { encode, type FrameOf, type FrameType } from '../protocol.js';
 import type { WireProfile } from '../profiles/profile.js';
 import { ReplyQueue } from './reply-queue.js';
 import type { Session } from './session.js';
-import type { WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
+import type { WalkerCall, WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
 
 export type PeerPolicy = 'authenticated' | 'public' | 'off';
 
@@ -63,6 +63,15 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     return (session.replies ??= new ReplyQueue()).reserve();
   };
 
+  /** The socket's walker caller, made again only when its identity changed (so a running walker keeps the one it started with). */
+  const callerOf = (session: Session): WalkerCall => {
+    const cached = session.caller;
+    if (cached !== null && cached.identity === session.identity) return cached;
+    session.gone ??= new AbortController();
+    const self = cached?.self ?? ((out: string) => send(session, out));
+    return (session.caller = { via: 'websocket', identity: session.identity, clientId: session.clientId, channelId: session.channelId, node: null, self, signal: session.gone.signal, log: session.log });
+  };
+
   const checkPeerPolicy = (session: Session): HubError | null => {
     if (deps.peerEvents === 'off') return new HubError('forbidden', 'Peer events are disabled on this hub');
     if (deps.peerEvents === 'authenticated' && !isAuthenticated(session.identity)) {
@@ -102,20 +111,10 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         return reply(session, place(session, frame.uid, true), profile.walkerError(walker.name, err, frame.uid));
       }
       session.inflight++;
-      session.gone ??= new AbortController();
       // A slow walker runs detached: later frames are not held up by it (only their replies may be).
-      const outcome = deps.runner.run(walker, {
-        via: 'websocket',
-        input: frame.context ?? {},
-        identity: session.identity,
-        clientId: session.clientId,
-        channelId: session.channelId,
-        node: frame.node ?? null,
-        self: (session.self ??= (out: string) => send(session, out)),
-        signal: session.gone.signal,
-        log: session.log,
-        started: at,
-      });
+      const caller = callerOf(session);
+      const node = frame.node ?? null;
+      const outcome = deps.runner.run(walker, node === null ? caller : { ...caller, node }, frame.context ?? {}, at);
       // `run` never throws or rejects, so the count is always released. A synchronous outcome is
       // answered without a closure (the hot path).
       if (outcome instanceof Promise) {

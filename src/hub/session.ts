@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Connection } from './connection.js';
 import type { FrameBudget } from './frame-rate.js';
 import type { ReplyQueue } from './reply-queue.js';
+import type { WalkerCall } from '../walkers/runner.js';
 
 /** Per-socket state. The transport keeps it in uWS's typed UserData; nothing is added to sockets at runtime. */
 export interface Session {
@@ -21,8 +22,11 @@ export interface Session {
   gone: AbortController | null;
   /** This connection's logger: its lines carry `client_id`. */
   readonly log: Logger;
-  /** Sends to this socket: created on first walker call, then shared by every walker's `ctx.self`. */
-  self: ((frame: string) => void) | null;
+  /**
+   * Who this socket's walker calls come from (identity, ids, `ctx.self`, abort signal, logger):
+   * made on the first walker call and again after the identity changes, shared by every call between.
+   */
+  caller: WalkerCall | null;
   /** Created on first use: holds replies to walker frames without `uid` until earlier ones are sent. */
   replies: ReplyQueue | null;
   /** Frames this socket may still send (null when the frame rate is not limited). */

@@ -31,8 +31,12 @@ export interface ContextServices {
 }
 
 export class CallContext implements WalkerContext {
-  /** Each report as JSON text, encoded when reported (so a later mutation does not change it). */
-  readonly reports: string[] = [];
+  /**
+   * Each report as JSON text, encoded when reported (so a later mutation does not change it): the
+   * first one alone (most walkers report once), the rest in an array made at the second.
+   */
+  private firstReport: string | null = null;
+  private moreReports: string[] | null = null;
   private controller: AbortController | null = null;
   private abortReason: Error | null = null;
   private userView: WalkerUser | null | undefined = undefined;
@@ -113,7 +117,20 @@ export class CallContext implements WalkerContext {
     this.caller.self?.(frame);
   }
   report(value: unknown): void {
-    this.reports.push(encodeJson('ctx.report', value));
+    this.addReport(encodeJson('ctx.report', value));
+  }
+
+  /** Appends an already encoded report (the runner adds the walker's return value). */
+  addReport(encoded: string): void {
+    if (this.firstReport === null) this.firstReport = encoded;
+    else (this.moreReports ??= []).push(encoded);
+  }
+
+  /** The JSON text of the reports array. */
+  encodedReports(): string {
+    if (this.firstReport === null) return '[]';
+    if (this.moreReports === null) return `[${this.firstReport}]`;
+    return `[${this.firstReport},${this.moreReports.join(',')}]`;
   }
 
   private notify(kind: Exclude<TargetKind, 'broadcast'>, ids: readonly string[], data: unknown): void {

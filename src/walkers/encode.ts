@@ -24,13 +24,6 @@ export function encodeJson(where: string, value: unknown): string {
   return text;
 }
 
-/** Reports already encoded one by one, joined into the JSON array text of `reports`. */
-export function joinEncoded(parts: readonly string[]): string {
-  // One report (the usual case) without a join.
-  if (parts.length === 1) return `[${parts[0] as string}]`;
-  return parts.length === 0 ? '[]' : `[${parts.join(',')}]`;
-}
-
 function reasonOf(err: unknown): string {
   if (err instanceof RangeError) return `${err.message} (nested too deeply)`;
   // A throwing toJSON may throw anything; only an Error's first line is shown.

@@ -42,17 +42,31 @@ export type ParsedInput = { ok: true; data: unknown } | { ok: false; issues: Iss
 
 type Payload = z.core.ParsePayload;
 
+export type InputParser = (value: unknown) => MaybePromise<ParsedInput>;
+
+/** Parses `value` against `schema` (see `inputParser`, which a hot path keeps instead). */
 export function parseInput(schema: InputSchema, value: unknown): MaybePromise<ParsedInput> {
+  return inputParser(schema)(value);
+}
+
+/** The parse of one schema, its path chosen once (the runner keeps one per walker). */
+export function inputParser(schema: InputSchema): InputParser {
+  const slow = runsOnlyZodCode(schema) ? (value: unknown) => syncParse(schema, value) : (value: unknown) => asyncModeParse(schema, value);
   // Path 0: the compiled accept-only check (compile-input.ts); anything it does not accept goes on to zod.
   const fast = compileInput(schema);
-  if (fast !== null) {
+  if (fast === null) return slow;
+  return (value) => {
     const data = fast(value);
-    if (data !== ASK_ZOD) return { ok: true, data };
-  }
-  if (runsOnlyZodCode(schema)) {
-    const result = schema.safeParse(value);
-    return result.success ? { ok: true, data: result.data } : { ok: false, issues: toIssues(result.error.issues) };
-  }
+    return data !== ASK_ZOD ? { ok: true, data } : slow(value);
+  };
+}
+
+function syncParse(schema: InputSchema, value: unknown): ParsedInput {
+  const result = schema.safeParse(value);
+  return result.success ? { ok: true, data: result.data } : { ok: false, issues: toIssues(result.error.issues) };
+}
+
+function asyncModeParse(schema: InputSchema, value: unknown): MaybePromise<ParsedInput> {
   // A fresh context per parse: zod's memoizer keys its per-parse state off this object.
   const ctx: z.core.ParseContextInternal = { async: true };
   const result = schema._zod.run({ value, issues: [] }, ctx);

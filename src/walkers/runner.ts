@@ -16,21 +16,16 @@ import type { Logger } from '../log.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import { isThenable, type MaybePromise } from '../maybe.js';
 import { CallContext, type CallerInfo, type ContextServices } from './context.js';
-import { encodeJson, joinEncoded } from './encode.js';
+import { encodeJson } from './encode.js';
 import type { LoadedWalker } from './loader.js';
-import { parseInput, type ParsedInput } from './parse-input.js';
+import { inputParser, type InputParser, type ParsedInput } from './parse-input.js';
 import { describeThrown } from './thrown.js';
 import { noMetrics, type Metrics, type WalkerMeter } from '../metrics/sinks.js';
 
+/** Who calls: per connection or request, not per call (the hub keeps one per socket). */
 export interface WalkerCall extends CallerInfo {
-  readonly input: unknown;
   /** Aborted when the caller goes away (its socket closed). */
-  readonly signal?: AbortSignal;
-  /**
-   * When the call began, in performance.now() ms, if the caller has read the clock already (the
-   * hub reads it once per frame, for the frame budget); the runner reads it when absent.
-   */
-  readonly started?: number;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** `reports` is the JSON text of the reports array, encoded value by value as the walker produced them. */
@@ -44,8 +39,8 @@ export class WalkerRunner implements ContextServices {
   /** Calls whose asynchronous part has not settled yet (a drain waits for them). */
   private running = 0;
   private idleWaiters: Array<() => void> = [];
-  /** Each walker's metrics, by method, made on its first call. */
-  private readonly meters = new Map<LoadedWalker, Partial<Record<WalkerCall['via'], WalkerMeter>>>();
+  /** What each walker's calls reuse (its input parser, its metrics by method), made on its first call. */
+  private readonly prepared = new Map<LoadedWalker, Prepared>();
 
   constructor(
     private readonly walkers: ReadonlyMap<string, LoadedWalker>,
@@ -76,34 +71,36 @@ export class WalkerRunner implements ContextServices {
   }
 
   /**
-   * Checks method, auth and input, then runs the walker. Synchronous walkers with synchronous
-   * schemas complete without a timer or an extra promise hop; anything async (the schema or the
-   * walker) races `walkerTimeoutMs`, counted from the start of the async part.
+   * Checks method, auth and `input` (the call's JSON input), then runs the walker. `started`: when
+   * the call began, in performance.now() ms, if the caller has read the clock already (the hub
+   * reads it once per frame, for the frame budget); read here when absent. Synchronous walkers
+   * with synchronous schemas complete without a timer or an extra promise hop; anything async (the
+   * schema or the walker) races `walkerTimeoutMs`, counted from the start of the async part.
    */
-  run(walker: LoadedWalker, call: WalkerCall): MaybePromise<WalkerOutcome> {
-    const started = call.started ?? performance.now();
-    const outcome = this.runChecked(walker, call);
+  run(walker: LoadedWalker, call: WalkerCall, input: unknown, started: number = performance.now()): MaybePromise<WalkerOutcome> {
+    let prepared = this.prepared.get(walker);
+    if (prepared === undefined) this.prepared.set(walker, (prepared = { parse: inputParser(walker.input), meters: {} }));
+    const outcome = this.runChecked(walker, prepared, call, input);
     if (!(outcome instanceof Promise)) {
-      this.record(walker, call.via, outcome, started);
+      this.record(walker, prepared, call.via, outcome, started);
       return outcome;
     }
     this.running++;
     // `runChecked` never rejects (its chain ends in a rejection handler), so this always settles.
+    const settledFor = prepared;
     return outcome.then((done) => {
-      this.record(walker, call.via, done, started);
+      this.record(walker, settledFor, call.via, done, started);
       if (--this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       return done;
     });
   }
 
-  private record(walker: LoadedWalker, via: WalkerCall['via'], outcome: WalkerOutcome, started: number): void {
-    let byMethod = this.meters.get(walker);
-    if (byMethod === undefined) this.meters.set(walker, (byMethod = {}));
-    const meter = (byMethod[via] ??= this.metrics.walkerMeter(walker.name, via));
+  private record(walker: LoadedWalker, prepared: Prepared, via: WalkerCall['via'], outcome: WalkerOutcome, started: number): void {
+    const meter = (prepared.meters[via] ??= this.metrics.walkerMeter(walker.name, via));
     meter(outcome.ok ? 200 : outcome.error.status, (performance.now() - started) / 1000);
   }
 
-  private runChecked(walker: LoadedWalker, call: WalkerCall): MaybePromise<WalkerOutcome> {
+  private runChecked(walker: LoadedWalker, prepared: Prepared, call: WalkerCall, input: unknown): MaybePromise<WalkerOutcome> {
     if (!walker.methods.has(call.via)) {
       const how = call.via === 'websocket' ? 'WebSocket' : call.via.toUpperCase();
       return fail(new HubError('method_not_allowed', `Walker ${walker.name} is not open to ${how}`));
@@ -112,7 +109,7 @@ export class WalkerRunner implements ContextServices {
     const ctx = new CallContext(this, call);
     let outcome: MaybePromise<WalkerOutcome>;
     try {
-      const parsed = parseInput(walker.input, call.input);
+      const parsed = prepared.parse(input);
       outcome = parsed instanceof Promise ? parsed.then((p) => this.afterParse(walker, ctx, p)) : this.afterParse(walker, ctx, parsed);
     } catch (err) {
       return fail(this.mapError(walker.name, err, call.log));
@@ -175,14 +172,19 @@ export class WalkerRunner implements ContextServices {
   }
 }
 
+interface Prepared {
+  readonly parse: InputParser;
+  readonly meters: Partial<Record<WalkerCall['via'], WalkerMeter>>;
+}
+
 function fail(error: HubError): WalkerOutcome {
   return { ok: false, error };
 }
 
 /** A returned value other than `undefined` is appended to the reports. May throw UnencodableError. */
 function succeed(ctx: CallContext, returned: unknown): WalkerOutcome {
-  if (returned !== undefined) ctx.reports.push(encodeJson('walker result', returned));
-  return { ok: true, reports: joinEncoded(ctx.reports) };
+  if (returned !== undefined) ctx.addReport(encodeJson('walker result', returned));
+  return { ok: true, reports: ctx.encodedReports() };
 }
 
 /**

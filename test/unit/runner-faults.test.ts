@@ -7,8 +7,8 @@ import { silentLogger } from '../../src/log.js';
 import { WalkerRunner, type WalkerCall, type WalkerOutcome } from '../../src/walkers/runner.js';
 import { unusedStore, walkersFrom } from '../helpers.js';
 
-const call = (input: unknown, signal?: AbortSignal): WalkerCall => ({
-  via: 'post', input, identity: publicIdentity, clientId: null, channelId: null, node: null, ...(signal ? { signal } : {}),
+const call = (signal?: AbortSignal): WalkerCall => ({
+  via: 'post', identity: publicIdentity, clientId: null, channelId: null, node: null, ...(signal ? { signal } : {}),
 });
 /** Every trap throws: even `instanceof` and reading `.then` on it throw. */
 const hostile = new Proxy({}, {
@@ -29,7 +29,7 @@ const walkers = walkersFrom({
 const runner = new WalkerRunner(walkers, new MemoryBroker(), unusedStore, { walkerTimeoutMs: 1000 }, silentLogger);
 const run = (name: string, input: unknown = {}, signal?: AbortSignal): Promise<WalkerOutcome> => {
   let outcome: ReturnType<WalkerRunner['run']>;
-  expect(() => (outcome = runner.run(walkers.get(name)!, call(input, signal)))).not.toThrow();
+  expect(() => (outcome = runner.run(walkers.get(name)!, call(signal), input))).not.toThrow();
   return Promise.resolve(outcome!);
 };
 const internal = { ok: false, error: { code: 'internal', status: 500, errorId: expect.any(String) } };

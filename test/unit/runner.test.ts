@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/log.js';
 import { WalkerRunner, type WalkerCall } from '../../src/walkers/runner.js';
 import { unusedStore, walkersFrom } from '../helpers.js';
 
-const call = (input: unknown): WalkerCall => ({ via: 'post', input, identity: publicIdentity, clientId: null, channelId: null, node: null });
+const call: WalkerCall = { via: 'post', identity: publicIdentity, clientId: null, channelId: null, node: null };
 
 const walkers = walkersFrom({
   sync_echo: defineWalker({ input: z.object({ n: z.number() }), auth: false, run: (_ctx, { n }) => n * 2 }),
@@ -23,24 +23,24 @@ const walker = (name: string) => walkers.get(name)!;
 
 describe('WalkerRunner', () => {
   it('answers synchronously for a synchronous schema and walker', () => {
-    const outcome = runner.run(walker('sync_echo'), call({ n: 21 }));
+    const outcome = runner.run(walker('sync_echo'), call, { n: 21 });
     expect(outcome).toEqual({ ok: true, reports: '[42]' });
-    const invalid = runner.run(walker('sync_echo'), call({ n: 'x' }));
+    const invalid = runner.run(walker('sync_echo'), call, { n: 'x' });
     expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid_input', status: 422 } });
   });
 
   it('falls back to async parsing for schemas with async refinements', async () => {
-    const ok = runner.run(walker('async_schema'), call({ name: 'free' }));
+    const ok = runner.run(walker('async_schema'), call, { name: 'free' });
     expect(ok).toBeInstanceOf(Promise);
     expect(await ok).toEqual({ ok: true, reports: '["free"]' });
-    expect(await runner.run(walker('async_schema'), call({ name: 'taken' }))).toMatchObject({
+    expect(await runner.run(walker('async_schema'), call, { name: 'taken' })).toMatchObject({
       ok: false,
       error: { code: 'invalid_input', issues: [{ path: 'name', message: 'is taken' }] },
     });
   });
 
   it('awaits async walkers', async () => {
-    const outcome = runner.run(walker('async_run'), call({}));
+    const outcome = runner.run(walker('async_run'), call, {});
     expect(outcome).toBeInstanceOf(Promise);
     expect(await outcome).toEqual({ ok: true, reports: '["later"]' });
   });
