@@ -62,16 +62,17 @@ const REJECT = 'return R;';
 
 function compile(schema: Schema): FastParse | null {
   const b = new Builder();
+  // Any failure (an unsupported part, a def shaped unlike zod 4.6's, code generation disallowed by
+  // --disallow-code-generation-from-strings) leaves the schema to zod: never an error at the caller.
   try {
     const out = emit(b, schema, 'v', 0);
     b.line(`return ${out};`);
-  } catch (err) {
-    if (err instanceof Unsupported) return null;
-    throw err;
+    // The generated code names only its parameters and locals: `v` (the input), `R` (ASK_ZOD), `c` (constants).
+    const factory = new Function('R', 'c', `'use strict'; return function fastParse(v) {\n${b.lines.join('\n')}\n};`) as (r: symbol, c: unknown[]) => FastParse;
+    return factory(ASK_ZOD, b.consts);
+  } catch {
+    return null;
   }
-  // The generated code names only its parameters and locals: `v` (the input), `R` (ASK_ZOD), `c` (constants).
-  const factory = new Function('R', 'c', `'use strict'; return function fastParse(v) {\n${b.lines.join('\n')}\n};`) as (r: symbol, c: unknown[]) => FastParse;
-  return factory(ASK_ZOD, b.consts);
 }
 
 /** Emits the checks of `schema` against the expression `input` (a plain local); returns the local holding the output. */

@@ -51,7 +51,7 @@ export function parseInput(schema: InputSchema, value: unknown): MaybePromise<Pa
 
 /** The parse of one schema, its path chosen once (the runner keeps one per walker). */
 export function inputParser(schema: InputSchema): InputParser {
-  const slow = runsOnlyZodCode(schema) ? (value: unknown) => syncParse(schema, value) : (value: unknown) => asyncModeParse(schema, value);
+  const slow = provablySync(schema) ? (value: unknown) => syncParse(schema, value) : (value: unknown) => asyncModeParse(schema, value);
   // Path 0: the compiled accept-only check (compile-input.ts); anything it does not accept goes on to zod.
   const fast = compileInput(schema);
   if (fast === null) return slow;
@@ -59,6 +59,15 @@ export function inputParser(schema: InputSchema): InputParser {
     const data = fast(value);
     return data !== ASK_ZOD ? { ok: true, data } : slow(value);
   };
+}
+
+/** Never throws: a schema whose defs cannot even be walked takes the async-mode parse, correct for every schema. */
+function provablySync(schema: InputSchema): boolean {
+  try {
+    return runsOnlyZodCode(schema);
+  } catch {
+    return false;
+  }
 }
 
 function syncParse(schema: InputSchema, value: unknown): ParsedInput {
