@@ -4,8 +4,9 @@
  * a time, each run on its own fresh server. Raw uWS goes first: latency needs its peak rate.
  */
 import { isShuttingDown } from '../lib/children.js';
+import { pickMedian, spreadOf } from '../lib/median.js';
 import { serverLabels, type ServerKind } from '../lib/messages.js';
-import type { FanoutResult, LatencyResult, Results, Spread, WalkerResult, WireProfileName } from '../lib/results.js';
+import type { FanoutResult, LatencyResult, Results, WalkerResult, WireProfileName } from '../lib/results.js';
 import type { WalkerVariant } from '../lib/messages.js';
 import { fixed, int, percent } from '../lib/table.js';
 import { chat } from './chat.js';
@@ -91,21 +92,6 @@ async function fanoutSection(ctx: Ctx, results: Results, sizes: readonly number[
       results.fanout.push(runs.length > 1 ? { ...mid, runs: summary, spread } : mid);
     }
   }
-}
-
-/**
- * The median run by `figure` among those that did not fail (the lower middle of an even count),
- * else the first. A whole run is kept, so the row's other figures come from the same run.
- */
-function pickMedian<R extends { error?: string }>(runs: readonly R[], figure: (r: R) => number): R | undefined {
-  const ok = runs.filter((r) => !r.error && Number.isFinite(figure(r))).sort((a, b) => figure(a) - figure(b));
-  return ok.length > 0 ? ok[Math.floor((ok.length - 1) / 2)] : runs[0];
-}
-
-/** min..max of a figure over the runs that did not fail. */
-function spreadOf<R extends { error?: string }>(runs: readonly R[], figure: (r: R) => number): Spread {
-  const values = runs.filter((r) => !r.error).map(figure).filter(Number.isFinite);
-  return { runs: values.length, min: values.length ? Math.min(...values) : Number.NaN, max: values.length ? Math.max(...values) : Number.NaN };
 }
 
 /**
