@@ -64,11 +64,13 @@ export interface Params {
     readonly inflightPerRoom: number;
   };
   readonly connections: { readonly count: number; readonly concurrency: number; readonly settleMs: number };
-  readonly rest: { readonly connections: number; readonly durationSec: number; readonly warmupSec: number; readonly body: string };
+  /** REST: autocannon with `connections`; raw uWS and the hub run `repeats` times, interleaved (median kept; see scenarios/plan.ts). */
+  readonly rest: { readonly connections: number; readonly durationSec: number; readonly warmupSec: number; readonly repeats: number; readonly body: string };
   /**
    * One room on a single hub node, then spread over `nodes` hub nodes on one Redis (subscribers
    * evenly, the publisher on node 0); the window and burst are the fanout's. Each layout runs
-   * `repeats` times, interleaved; the run with the most deliveries/s is kept.
+   * `repeats` times, interleaved, each measured over at least `targetSec`; the row is the median
+   * run by server CPU µs per delivery (the figure the target compares).
    */
   readonly cluster: { readonly nodes: number; readonly subscribers: number; readonly targetSec: number; readonly repeats: number };
   /** Walker calls: `connections` sockets × `window` calls in flight, `repeats` interleaved runs per figure. */
@@ -129,11 +131,13 @@ export function parseParams(argv: readonly string[]): Params {
     connections: { count: quick ? 2000 : 10_000, concurrency: 64, settleMs: quick ? 500 : 1000 },
     rest: {
       connections: 50,
-      durationSec: quick ? 3 : 5,
+      durationSec: quick ? MEASURE_MIN_SEC : 5,
       warmupSec: quick ? 0.5 : 1,
+      repeats: 3,
       body: JSON.stringify({ user: 'bench-user', room: 'bench', seq: 42, text: 'hello from the benchmark' }),
     },
-    cluster: { nodes: 3, subscribers: quick ? 1000 : 10_000, targetSec: quick ? 1.5 : 4, repeats: quick ? 1 : 2 },
+    // Quick: one run per layout (still over 3 s): three REST repeats already take the ~3 minute budget.
+    cluster: { nodes: 3, subscribers: quick ? 1000 : 10_000, targetSec: quick ? MEASURE_MIN_SEC : 4, repeats: quick ? 1 : 3 },
     // Every figure over at least 3 s (MEASURE_MIN_SEC), the median of `repeats` interleaved runs.
     walker: {
       connections: 50,

@@ -110,11 +110,13 @@ export function renderReport(results: Results, params: Params, targets: readonly
     out.push(`### REST (autocannon, ${r0.connections} connections, ${r0.durationSec} s, same JSON body)`, '');
     out.push(
       table(
-        ['server', 'route', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server µs/request', 'server CPU', 'autocannon CPU s', 'other CPU'],
+        ['server', 'route', 'requests/s', 'spread (min–max)', 'runs', 'p50 ms', 'p99 ms', 'non-2xx', 'server µs/request', 'server CPU', 'autocannon CPU s', 'other CPU'],
         results.rest.map((r) => [
           serverLabels[r.server],
           `POST ${r.path}`,
           int(r.requestsPerSec),
+          r.spread ? `${int(r.spread.min)}–${int(r.spread.max)}` : '—',
+          String(r.spread?.runs ?? 1),
           fixed(r.p50Ms, 1),
           fixed(r.p99Ms, 1),
           int(r.non2xx + r.errors),
@@ -124,6 +126,8 @@ export function renderReport(results: Results, params: Params, targets: readonly
           percent(r.otherCpuSec / r.seconds, 0),
         ]),
       ),
+      '',
+      `Raw uWS and Walker Hub ran ${r0.repeats}× (interleaved); each row is the median run by requests/s.`,
       '',
     );
   }
@@ -157,12 +161,14 @@ export function renderReport(results: Results, params: Params, targets: readonly
     out.push(`### Cluster (Walker Hub: N=${int(c.subscribers)} in one room, single node vs. ${c.nodes} nodes on one Redis, publisher on node 0, window ${params.fanout.window})`, '');
     out.push(
       table(
-        ['layout', 'messages', 'deliveries/s', 'server µs/delivery', 'server CPU s', 'per node CPU s', 'Redis CPU s', 'delivered', 'load CPU s', 'other CPU'],
+        ['layout', 'messages', 'deliveries/s', 'server µs/delivery', 'spread (min–max)', 'runs', 'server CPU s', 'per node CPU s', 'Redis CPU s', 'delivered', 'load CPU s', 'other CPU'],
         results.cluster.map((r) => [
           r.layout === 'single' ? '1 node' : `${r.nodes} nodes + Redis`,
           int(r.msgs),
           int(r.deliveriesPerSec),
           fixed(r.serverCpuUsPerDelivery, 3),
+          range(r.spread?.serverCpuUsPerDelivery, 3),
+          String(r.spread?.serverCpuUsPerDelivery.runs ?? 1),
           fixed(r.serverCpuSec, 2),
           cpuList(r.nodeCpuSec),
           fixed(r.redisCpuSec, 2),
@@ -172,7 +178,12 @@ export function renderReport(results: Results, params: Params, targets: readonly
         ]),
       ),
       '',
-      `server CPU: every hub node plus Redis, from /proc/<pid>/stat. Each layout ran ${c.repeats}× (interleaved); the row is the run with the most deliveries/s.`,
+      `server CPU: every hub node plus Redis, from /proc/<pid>/stat. ${
+        c.repeats > 1
+          ? `Each layout ran ${c.repeats}× (interleaved), each over at least ${c.targetSec} s; the row is the median run by server µs/delivery (the figure the target compares).`
+          : `Each layout ran once, over at least ${c.targetSec} s (the full run takes the median of interleaved repeats).`
+      }`,
+      ...spreadLines(results.cluster.filter((r) => r.spread).map((r) => `${r.layout === 'single' ? '1 node' : `${r.nodes} nodes + Redis`}: deliveries/s ${range(r.spread?.deliveriesPerSec, 0)}`)),
       '',
     );
   }

@@ -98,6 +98,9 @@ export interface RestResult extends RunBase {
   readonly loadCpuSec: number;
   readonly otherCpuSec: number;
   readonly sampleResponse: string;
+  /** When repeated: the row is the median run by requests/s; this is the range over all runs. */
+  readonly spread?: Spread;
+  readonly runs?: { requestsPerSec: number; p99Ms: number; serverCpuUsPerRequest: number; otherCpuSec: number }[];
 }
 
 /** The cluster scenario: one room over `nodes` hub processes on one Redis (1: a single node, no Redis). */
@@ -120,8 +123,10 @@ export interface ClusterResult extends RunBase {
   readonly redisCpuSec: number;
   readonly loadCpuSec: number[];
   readonly otherCpuSec: number;
-  /** When the run was repeated: every run's main figures (the one with the most deliveries/s is kept). */
-  readonly runs?: { deliveriesPerSec: number; serverCpuUsPerDelivery: number; otherCpuSec: number }[];
+  /** When the run was repeated: every run's main figures. */
+  readonly runs?: { deliveriesPerSec: number; serverCpuUsPerDelivery: number; seconds: number; otherCpuSec: number }[];
+  /** When repeated: the row is the median run by server µs/delivery (the figure the target compares); ranges over all runs. */
+  readonly spread?: { serverCpuUsPerDelivery: Spread; deliveriesPerSec: Spread };
 }
 
 /** The spread of repeated runs of one figure: every run's value and the min..max range. */

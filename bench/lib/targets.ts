@@ -64,10 +64,10 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
     check('hub idle memory ≤ 8 KB per connection (KB, not a ratio)', memHub?.rssKBPerConnection ?? nan, '<=', 8,
       `RSS delta over ${memHub?.count ?? '—'} connections`),
     check('REST walker ≥ 0.7× raw uWS requests/s', ratio(restHub?.requestsPerSec, restUws?.requestsPerSec), '>=', 0.7,
-      `${f(restHub?.requestsPerSec, 0)} vs ${f(restUws?.requestsPerSec, 0)} req/s`),
+      `${f(restHub?.requestsPerSec, 0)} vs ${f(restUws?.requestsPerSec, 0)} req/s (medians)`),
     check(`cluster N=${params.cluster.subscribers.toLocaleString('en-US')}: ${params.cluster.nodes} nodes + Redis CPU/delivery ≤ 1.3× single node`,
       ratio(spread?.serverCpuUsPerDelivery, single?.serverCpuUsPerDelivery), '<=', 1.3,
-      `${f(spread?.serverCpuUsPerDelivery)} vs ${f(single?.serverCpuUsPerDelivery)} µs`),
+      `${f(spread?.serverCpuUsPerDelivery)} vs ${f(single?.serverCpuUsPerDelivery)} µs (${spread?.spread && single?.spread ? 'medians' : 'one run each'})`),
     ...walkerTargets,
   ];
 }

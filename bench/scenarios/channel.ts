@@ -50,6 +50,19 @@ export function totals(reports: readonly PhaseDone[]) {
   };
 }
 
+export type Totals = ReturnType<typeof totals>;
+
+/** Two phases' totals as one (their seconds added, so gaps between phases are not counted). */
+export function addTotals(a: Totals, b: Totals): Totals {
+  return {
+    received: a.received + b.received,
+    expected: a.expected + b.expected,
+    incompleteSockets: a.incompleteSockets + b.incompleteSockets,
+    seconds: a.seconds + b.seconds,
+    loadCpuSec: b.loadCpuSec.map((c, i) => c + (a.loadCpuSec[i] ?? 0)),
+  };
+}
+
 /** The delivery figures every fanout-shaped result reports (fanout, cluster, scale), from one phase's totals. */
 export function deliveryFigures(msgs: number, subscribers: number, t: { readonly received: number; readonly seconds: number }) {
   const expected = msgs * subscribers;

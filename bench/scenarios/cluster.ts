@@ -6,14 +6,17 @@
  * /proc/<pid>/stat over the measured phase, so the per-delivery figures of the two layouts compare
  * the whole cost of crossing nodes: Redis carries one copy per node, not per subscriber.
  */
+import { pickMedian, spreadOf } from '../lib/median.js';
 import { systemBusySeconds } from '../lib/procstat.js';
 import { errorText, type ClusterResult } from '../lib/results.js';
 import { fixed, int } from '../lib/table.js';
-import { deliveryFigures, runPhase, totals } from './channel.js';
+import { addTotals, deliveryFigures, runPhase, totals } from './channel.js';
 import { otherCpu, type Ctx } from './harness.js';
 import { Nodes, openSpreadRoom } from './nodes.js';
 
 const SETUP_MS = 120_000;
+/** Measured phases at most per run (the first and its top-ups). */
+const MAX_PHASES = 4;
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** One measured run of `nodeCount` nodes (1: single node, no Redis), on fresh processes. */
@@ -29,12 +32,22 @@ export async function clusterRun(ctx: Ctx, nodeCount: number): Promise<ClusterRe
     const warm = Math.max(10, Math.ceil(f.warmDeliveries / n));
     const warmed = totals(await runPhase(ctx, warm, pacing, f.timeoutMs));
     const rate = warmed.received / warmed.seconds;
-    const msgs = Math.max(20, Math.ceil(Math.min(f.maxDeliveries, Math.max(f.minDeliveries, rate * p.targetSec)) / n));
+    const size = (deliveriesPerSec: number, sec: number) => Math.max(20, Math.ceil(Math.min(f.maxDeliveries, Math.max(f.minDeliveries, deliveriesPerSec * sec)) / n));
+    let msgs = size(rate, p.targetSec);
     ctx.log(`    ${nodeCount} node${nodeCount > 1 ? 's + Redis' : ''}; warm-up ${warm} messages at ${int(rate)} deliveries/s; measuring ${msgs}`);
     const cpu0 = nodes.cpuSeconds();
     const busy0 = systemBusySeconds();
     const self0 = process.cpuUsage();
-    const t = totals(await runPhase(ctx, msgs, pacing, f.timeoutMs));
+    let t = totals(await runPhase(ctx, msgs, pacing, f.timeoutMs));
+    // Sized from the warm-up's rate, the phase may end early once the nodes run warm: further
+    // phases (sized from the measured rate) make the measured time at least targetSec.
+    for (let phase = 1; t.seconds < p.targetSec && t.received > 0 && phase < MAX_PHASES; phase++) {
+      // A tenth of targetSec beyond it, so one more phase is usually enough.
+      const more = size(t.received / t.seconds, 1.1 * p.targetSec - t.seconds);
+      ctx.log(`    measured ${fixed(t.seconds, 2)} s; ${more} more messages`);
+      t = addTotals(t, totals(await runPhase(ctx, more, pacing, f.timeoutMs)));
+      msgs += more;
+    }
     const self = process.cpuUsage(self0);
     const perProc = nodes.cpuSeconds().map((c, i) => c - (cpu0[i] as number));
     const nodeCpuSec = perProc.slice(0, nodeCount);
@@ -60,7 +73,11 @@ export async function clusterRun(ctx: Ctx, nodeCount: number): Promise<ClusterRe
   }
 }
 
-/** Single node and cluster, `repeats` times interleaved; the run with the most deliveries/s of each is kept. */
+/**
+ * Single node and cluster, `repeats` times interleaved (single, cluster, single, cluster, …), each
+ * on fresh processes. Each layout's row is the median run by server CPU µs per delivery, the
+ * figure the target compares, with the spread over all runs; every run's figures stay in the JSON.
+ */
 export async function clusterSection(ctx: Ctx): Promise<ClusterResult[]> {
   const p = ctx.params.cluster;
   const runs = new Map<number, ClusterResult[]>();
@@ -68,15 +85,15 @@ export async function clusterSection(ctx: Ctx): Promise<ClusterResult[]> {
     for (const count of [1, p.nodes]) {
       ctx.log(`cluster N=${int(p.subscribers)}  ${count === 1 ? 'single node' : `${count} nodes on one Redis`}`);
       const r = await clusterRun(ctx, count);
-      ctx.log(`  ${int(r.deliveriesPerSec)} deliveries/s, ${fixed(r.serverCpuUsPerDelivery, 3)} µs server CPU/delivery (Redis ${fixed(r.redisCpuSec, 2)} s)${r.error ? `  FAILED: ${r.error}` : ''}`);
+      ctx.log(`  ${int(r.deliveriesPerSec)} deliveries/s, ${fixed(r.serverCpuUsPerDelivery, 3)} µs server CPU/delivery over ${fixed(r.seconds, 2)} s (Redis ${fixed(r.redisCpuSec, 2)} s)${r.error ? `  FAILED: ${r.error}` : ''}`);
       runs.set(count, [...(runs.get(count) ?? []), r]);
     }
   }
   return [...runs.values()].flatMap((all) => {
-    const ok = all.filter((r) => !r.error);
-    const best = ok.length > 0 ? ok.reduce((a, b) => (b.deliveriesPerSec > a.deliveriesPerSec ? b : a)) : all[0];
-    if (!best) return [];
-    const summary = all.map((r) => ({ deliveriesPerSec: r.deliveriesPerSec, serverCpuUsPerDelivery: r.serverCpuUsPerDelivery, otherCpuSec: r.otherCpuSec }));
-    return [all.length > 1 ? { ...best, runs: summary } : best];
+    const mid = pickMedian(all, (r) => r.serverCpuUsPerDelivery);
+    if (!mid) return [];
+    const summary = all.map((r) => ({ deliveriesPerSec: r.deliveriesPerSec, serverCpuUsPerDelivery: r.serverCpuUsPerDelivery, seconds: r.seconds, otherCpuSec: r.otherCpuSec }));
+    const spread = { serverCpuUsPerDelivery: spreadOf(all, (r) => r.serverCpuUsPerDelivery), deliveriesPerSec: spreadOf(all, (r) => r.deliveriesPerSec) };
+    return [all.length > 1 ? { ...mid, runs: summary, spread } : mid];
   });
 }

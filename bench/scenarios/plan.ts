@@ -4,8 +4,9 @@
  * a time, each run on its own fresh server. Raw uWS goes first: latency needs its peak rate.
  */
 import { isShuttingDown } from '../lib/children.js';
+import { pickMedian, spreadOf } from '../lib/median.js';
 import { serverLabels, type ServerKind } from '../lib/messages.js';
-import type { FanoutResult, LatencyResult, Results, Spread, WalkerResult, WireProfileName } from '../lib/results.js';
+import type { FanoutResult, LatencyResult, RestResult, Results, WalkerResult, WireProfileName } from '../lib/results.js';
 import type { WalkerVariant } from '../lib/messages.js';
 import { fixed, int, percent } from '../lib/table.js';
 import { chat } from './chat.js';
@@ -94,21 +95,6 @@ async function fanoutSection(ctx: Ctx, results: Results, sizes: readonly number[
 }
 
 /**
- * The median run by `figure` among those that did not fail (the lower middle of an even count),
- * else the first. A whole run is kept, so the row's other figures come from the same run.
- */
-function pickMedian<R extends { error?: string }>(runs: readonly R[], figure: (r: R) => number): R | undefined {
-  const ok = runs.filter((r) => !r.error && Number.isFinite(figure(r))).sort((a, b) => figure(a) - figure(b));
-  return ok.length > 0 ? ok[Math.floor((ok.length - 1) / 2)] : runs[0];
-}
-
-/** min..max of a figure over the runs that did not fail. */
-function spreadOf<R extends { error?: string }>(runs: readonly R[], figure: (r: R) => number): Spread {
-  const values = runs.filter((r) => !r.error).map(figure).filter(Number.isFinite);
-  return { runs: values.length, min: values.length ? Math.min(...values) : Number.NaN, max: values.length ? Math.max(...values) : Number.NaN };
-}
-
-/**
  * Latency at N = latency.subscribers, each server at half its own fanout peak, and the hub again at
  * raw uWS's rate (the target compares that pair). The pair is measured `latency.repeats` times,
  * interleaved; the row is the median run by p99 (with the spread), and every run's figures stay in the JSON.
@@ -187,6 +173,30 @@ async function walkerSection(ctx: Ctx, results: Results): Promise<void> {
   }
 }
 
+/**
+ * REST, every server with a REST route (raw uWS and the hub) `rest.repeats` times, interleaved
+ * (uWS, hub, uWS, hub, …); each row is the median run by requests/s, with the spread over all runs.
+ */
+async function restSection(ctx: Ctx, results: Results): Promise<void> {
+  const { params, log } = ctx;
+  const kinds = params.servers.filter((k) => restPaths[k] !== undefined);
+  const plan = Array.from({ length: params.rest.repeats }, () => kinds.map((kind) => ({ kind }))).flat();
+  log('rest');
+  const done = new Map<ServerKind, RestResult[]>();
+  for (const { kind, server } of await launchAll(ctx, plan)) {
+    log(`rest    ${serverLabels[kind]} POST ${restPaths[kind] ?? ''}`);
+    const r = await measure(ctx, kind, server, (s) => rest(ctx, kind, s));
+    log(`  ${int(r.requestsPerSec)} requests/s, p99 ${fixed(r.p99Ms, 0)} ms${failed(r)}`);
+    done.set(kind, [...(done.get(kind) ?? []), r]);
+  }
+  for (const runs of done.values()) {
+    const mid = pickMedian(runs, (r) => r.requestsPerSec);
+    if (!mid) continue;
+    const summary = runs.map((r) => ({ requestsPerSec: r.requestsPerSec, p99Ms: r.p99Ms, serverCpuUsPerRequest: r.serverCpuUsPerRequest, otherCpuSec: r.otherCpuSec }));
+    results.rest.push(runs.length > 1 ? { ...mid, runs: summary, spread: spreadOf(runs, (r) => r.requestsPerSec) } : mid);
+  }
+}
+
 export async function runAll(ctx: Ctx, results: Results): Promise<void> {
   const { params, log } = ctx;
   const { servers, scenarios } = params;
@@ -219,16 +229,7 @@ export async function runAll(ctx: Ctx, results: Results): Promise<void> {
 
   if (scenarios.includes('walker')) await walkerSection(ctx, results);
 
-  if (scenarios.includes('rest')) {
-    log('rest');
-    const kinds = servers.filter((k) => restPaths[k] !== undefined);
-    for (const { kind, server } of await launchAll(ctx, kinds.map((kind) => ({ kind })))) {
-      log(`rest    ${serverLabels[kind]} POST ${restPaths[kind] ?? ''}`);
-      const r = await measure(ctx, kind, server, (s) => rest(ctx, kind, s));
-      results.rest.push(r);
-      log(`  ${int(r.requestsPerSec)} requests/s, p99 ${fixed(r.p99Ms, 0)} ms${failed(r)}`);
-    }
-  }
+  if (scenarios.includes('rest')) await restSection(ctx, results);
 
   // Walker Hub only (single node vs. nodes on Redis), whatever --servers says.
   if (scenarios.includes('cluster')) {
