@@ -40,7 +40,7 @@ export interface Params {
     /** Concurrent upgrades per load process. */
     readonly concurrency: number;
     readonly timeoutMs: number;
-    /** Runs of raw uWS, the hub and Socket.IO at the largest N (best kept; see scenarios/plan.ts). */
+    /** Runs of raw uWS, the hub and Socket.IO at the largest N (interleaved; the median run by deliveries/s is reported, see scenarios/plan.ts). */
     readonly repeats: number;
   };
   readonly latency: {
@@ -52,7 +52,7 @@ export interface Params {
     readonly samples: number;
     /** Offered rate as a share of the server's peak message rate in the fanout run at the same N. */
     readonly rateShare: number;
-    /** Runs of raw uWS and of the hub at raw uWS's rate (lowest p99 kept; see scenarios/plan.ts). */
+    /** Runs of raw uWS and of the hub at raw uWS's rate (interleaved; the median run by p99 is reported, see scenarios/plan.ts). */
     readonly repeats: number;
   };
   readonly chat: {

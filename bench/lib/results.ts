@@ -52,7 +52,7 @@ export interface LatencyResult extends RunBase {
   readonly serverCpuSec: number;
   readonly loadCpuSec: number[];
   readonly otherCpuSec: number;
-  /** When the run was repeated: every run's main figures (the one with the lowest p99 is kept). */
+  /** When the run was repeated: every run's main figures (the row is the median run by p99). */
   readonly runs?: { p50Ms: number; p99Ms: number; maxMs: number; otherCpuSec: number }[];
   /** When repeated: the row is the median run by p99; the range over all runs. */
   readonly spread?: { p99Ms: Spread };

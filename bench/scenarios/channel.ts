@@ -50,10 +50,10 @@ export function totals(reports: readonly PhaseDone[]) {
   };
 }
 
-export type Totals = ReturnType<typeof totals>;
+type Totals = ReturnType<typeof totals>;
 
 /** Two phases' totals as one (their seconds added, so gaps between phases are not counted). */
-export function addTotals(a: Totals, b: Totals): Totals {
+function addTotals(a: Totals, b: Totals): Totals {
   return {
     received: a.received + b.received,
     expected: a.expected + b.expected,
@@ -61,6 +61,40 @@ export function addTotals(a: Totals, b: Totals): Totals {
     seconds: a.seconds + b.seconds,
     loadCpuSec: b.loadCpuSec.map((c, i) => c + (a.loadCpuSec[i] ?? 0)),
   };
+}
+
+/** Measured phases at most per run (the first and its top-ups). */
+const MAX_PHASES = 4;
+
+/** How a measured run is sized: deliveries within [min, max], messages to `subscribers` sockets. */
+export interface Sizing {
+  readonly subscribers: number;
+  readonly minDeliveries: number;
+  readonly maxDeliveries: number;
+}
+
+/** Messages for about `sec` seconds at `deliveriesPerSec` (at least 20). */
+export function messagesFor(s: Sizing, deliveriesPerSec: number, sec: number): number {
+  return Math.max(20, Math.ceil(Math.min(s.maxDeliveries, Math.max(s.minDeliveries, deliveriesPerSec * sec)) / s.subscribers));
+}
+
+/**
+ * A measured run of at least `targetSec`: a first phase of `msgs` messages (sized from the
+ * warm-up's rate), then, while the measured time falls short (a server that ran warm after the
+ * warm-up finishes early), up to MAX_PHASES - 1 more phases sized from the rate measured so far.
+ * The totals add the phases' own times, so the few milliseconds between phases are not counted.
+ */
+export async function measuredPhases(ctx: Ctx, sizing: Sizing, msgs: number, targetSec: number, pacing: Pacing, timeoutMs: number): Promise<{ msgs: number; t: Totals }> {
+  let t = totals(await runPhase(ctx, msgs, pacing, timeoutMs));
+  let sent = msgs;
+  for (let phase = 1; t.seconds < targetSec && t.received > 0 && phase < MAX_PHASES; phase++) {
+    // A tenth of targetSec beyond it, so one more phase is usually enough.
+    const more = messagesFor(sizing, t.received / t.seconds, 1.1 * targetSec - t.seconds);
+    ctx.log(`    measured ${(t.seconds).toFixed(2)} s; ${more} more messages`);
+    t = addTotals(t, totals(await runPhase(ctx, more, pacing, timeoutMs)));
+    sent += more;
+  }
+  return { msgs: sent, t };
 }
 
 /** The delivery figures every fanout-shaped result reports (fanout, cluster, scale), from one phase's totals. */

@@ -10,13 +10,11 @@ import { pickMedian, spreadOf } from '../lib/median.js';
 import { systemBusySeconds } from '../lib/procstat.js';
 import { errorText, type ClusterResult } from '../lib/results.js';
 import { fixed, int } from '../lib/table.js';
-import { addTotals, deliveryFigures, runPhase, totals } from './channel.js';
+import { deliveryFigures, measuredPhases, messagesFor, runPhase, totals } from './channel.js';
 import { otherCpu, type Ctx } from './harness.js';
 import { Nodes, openSpreadRoom } from './nodes.js';
 
 const SETUP_MS = 120_000;
-/** Measured phases at most per run (the first and its top-ups). */
-const MAX_PHASES = 4;
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** One measured run of `nodeCount` nodes (1: single node, no Redis), on fresh processes. */
@@ -32,22 +30,13 @@ export async function clusterRun(ctx: Ctx, nodeCount: number): Promise<ClusterRe
     const warm = Math.max(10, Math.ceil(f.warmDeliveries / n));
     const warmed = totals(await runPhase(ctx, warm, pacing, f.timeoutMs));
     const rate = warmed.received / warmed.seconds;
-    const size = (deliveriesPerSec: number, sec: number) => Math.max(20, Math.ceil(Math.min(f.maxDeliveries, Math.max(f.minDeliveries, deliveriesPerSec * sec)) / n));
-    let msgs = size(rate, p.targetSec);
-    ctx.log(`    ${nodeCount} node${nodeCount > 1 ? 's + Redis' : ''}; warm-up ${warm} messages at ${int(rate)} deliveries/s; measuring ${msgs}`);
+    const sizing = { subscribers: n, minDeliveries: f.minDeliveries, maxDeliveries: f.maxDeliveries };
+    const first = messagesFor(sizing, rate, p.targetSec);
+    ctx.log(`    ${nodeCount} node${nodeCount > 1 ? 's + Redis' : ''}; warm-up ${warm} messages at ${int(rate)} deliveries/s; measuring ${first}`);
     const cpu0 = nodes.cpuSeconds();
     const busy0 = systemBusySeconds();
     const self0 = process.cpuUsage();
-    let t = totals(await runPhase(ctx, msgs, pacing, f.timeoutMs));
-    // Sized from the warm-up's rate, the phase may end early once the nodes run warm: further
-    // phases (sized from the measured rate) make the measured time at least targetSec.
-    for (let phase = 1; t.seconds < p.targetSec && t.received > 0 && phase < MAX_PHASES; phase++) {
-      // A tenth of targetSec beyond it, so one more phase is usually enough.
-      const more = size(t.received / t.seconds, 1.1 * p.targetSec - t.seconds);
-      ctx.log(`    measured ${fixed(t.seconds, 2)} s; ${more} more messages`);
-      t = addTotals(t, totals(await runPhase(ctx, more, pacing, f.timeoutMs)));
-      msgs += more;
-    }
+    const { msgs, t } = await measuredPhases(ctx, sizing, first, p.targetSec, pacing, f.timeoutMs);
     const self = process.cpuUsage(self0);
     const perProc = nodes.cpuSeconds().map((c, i) => c - (cpu0[i] as number));
     const nodeCpuSec = perProc.slice(0, nodeCount);

@@ -3,11 +3,11 @@
  * publisher keeps a small window of messages in flight (it counts its own echoes), so no server
  * is overrun; whatever arrives together, a server may coalesce. A warm-up
  * phase also sizes the measured run: a fixed message count that lasts about `targetSec` on this
- * server. Every delivery is counted; the run lasts from the first send to the last frame received.
+ * server, topped up by further phases when it ends early (so it lasts at least `targetSec`). Every delivery is counted; the run lasts from the first send to the last frame received.
  */
 import type { ServerKind } from '../lib/messages.js';
 import { errorText, type FanoutResult } from '../lib/results.js';
-import { deliveryFigures, openRoom, runPhase, totals } from './channel.js';
+import { deliveryFigures, measuredPhases, messagesFor, openRoom, runPhase, totals } from './channel.js';
 import { openCpuWindow, otherCpu, withServer, type Ctx, type Server } from './harness.js';
 
 export async function fanout(ctx: Ctx, kind: ServerKind, launched: Promise<Server>, subscribers: number): Promise<FanoutResult> {
@@ -20,11 +20,11 @@ export async function fanout(ctx: Ctx, kind: ServerKind, launched: Promise<Serve
       await openRoom(ctx, server, subscribers, 0);
       const warmed = totals(await runPhase(ctx, warm, pacing, p.timeoutMs));
       const rate = warmed.received / warmed.seconds;
-      const deliveries = Math.min(p.maxDeliveries, Math.max(p.minDeliveries, rate * p.targetSec));
-      const msgs = Math.max(20, Math.ceil(deliveries / subscribers));
-      ctx.log(`    ${subscribers} subscribers; warm-up ${warm} messages at ${Math.round(rate).toLocaleString('en-US')} deliveries/s; measuring ${msgs} (window ${p.window})`);
+      const sizing = { subscribers, minDeliveries: p.minDeliveries, maxDeliveries: p.maxDeliveries };
+      const first = messagesFor(sizing, rate, p.targetSec);
+      ctx.log(`    ${subscribers} subscribers; warm-up ${warm} messages at ${Math.round(rate).toLocaleString('en-US')} deliveries/s; measuring ${first} (window ${p.window})`);
       const stop = await openCpuWindow(ctx, server, `fanout-n${subscribers}-${kind}`);
-      const t = totals(await runPhase(ctx, msgs, pacing, p.timeoutMs));
+      const { msgs, t } = await measuredPhases(ctx, sizing, first, p.targetSec, pacing, p.timeoutMs);
       const cpu = await stop();
       return {
         ...base,
