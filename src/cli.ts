@@ -6,6 +6,7 @@ import { LOG_INTERVAL_MS } from './node.js';
 import { createHub } from './node.js';
 import { describeThrown } from './walkers/thrown.js';
 import { WalkerLoadError } from './walkers/loader.js';
+import { walkerCaused } from './walkers/uncaught.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -28,6 +29,18 @@ async function main(argv: string[]): Promise<number> {
   // process for every user. Logged (limited like other client-triggered lines), not fatal.
   const rejections = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS }).wrap(log) : log;
   process.on('unhandledRejection', (reason) => rejections.error('unhandled promise rejection (detached walker work?)', { error: describeThrown(reason) }));
+  // The same for an exception thrown from a walker's own timer or event callback, when it is the
+  // walker's (walkers/uncaught.ts); any other uncaught exception still ends the process, as Node
+  // would end it (exit code 1), after logging it.
+  const byWalker = walkerCaused(config.walkersDir);
+  process.on('uncaughtException', (err) => {
+    if (byWalker(err)) {
+      rejections.error('uncaught exception in walker code (a timer or callback of its own); the hub keeps serving', { error: describeThrown(err) });
+      return;
+    }
+    log.error('uncaught exception: exiting', { error: describeThrown(err) });
+    process.exit(1);
+  });
   let running;
   try {
     running = await createHub({ config, log });

@@ -38,6 +38,26 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { child, exited };
 }
 
+/** Resolves with the first stderr line of `child` that `match`es (rejects if the child exits first). */
+function untilLine(child: ChildProcessWithoutNullStreams, match: (line: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      const found = lines.find(match);
+      if (found === undefined) return;
+      child.stderr.off('data', onData);
+      child.off('exit', onExit);
+      resolve(found);
+    };
+    const onExit = () => reject(new Error('the hub exited before logging the expected line'));
+    child.stderr.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
 /** The `msg` of every JSON log line (the format when stderr is not a terminal). */
 function messages(stderr: string): string[] {
   return stderr
@@ -179,6 +199,41 @@ describe('walker-hub command', () => {
       expect.stringContaining('dropped on the floor'),
       expect.stringContaining('dropped on the floor'),
     ]);
+  });
+
+  it("keeps serving when a walker's own timer throws, and logs it; a fault outside walker code still ends the process", async () => {
+    const dir = tempDir('walkers-');
+    const outside = join(tempDir('library-'), 'library.mjs');
+    // A "library" outside the walkers folder whose own timer throws: not the walker's fault.
+    writeFileSync(outside, "export const later = () => setTimeout(() => { throw new Error('library fault'); }, 0);\n");
+    const walker = (name: string, body: string, imports = '') =>
+      writeFileSync(join(dir, `${name}.mjs`), [imports, "import { defineWalker } from 'walker-hub';", `export default defineWalker({ auth: false, run: () => { ${body} return 'scheduled'; } });`, ''].join('\n'));
+    walker('timer_error', "setTimeout(() => { throw new Error('thrown from a walker timer'); }, 0);");
+    walker('timer_string', "setTimeout(() => { throw 'a string from a walker timer'; }, 0);");
+    walker('library', 'later();', `import { later } from ${JSON.stringify(pathToFileURL(outside).href)};`);
+    const { child, exited } = run(['--port', '0', '--walkers', dir, '--log-format', 'json']);
+    const port = await announcedPort(child);
+    const logged = (text: string) => untilLine(child, (line) => line.includes(text));
+    const call = async (name: string) => (await fetch(`http://127.0.0.1:${port}/walker/${name}`, { method: 'POST' })).status;
+
+    // A socket that is open throughout, and must stay open.
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/websocket`);
+    await once(ws, 'message');
+    for (const [name, text] of [['timer_error', 'thrown from a walker timer'], ['timer_string', 'a string from a walker timer']] as const) {
+      const line = logged(text);
+      expect(await call(name)).toBe(200);
+      const entry = JSON.parse(await line) as { msg: string; error: string };
+      expect(entry.msg).toContain('uncaught exception in walker code');
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    }
+    ws.send(JSON.stringify({ type: 'ping', uid: 'still-here' }));
+    const [pong] = (await once(ws, 'message')) as [Buffer];
+    expect(JSON.parse(pong.toString())).toMatchObject({ type: 'pong', uid: 'still-here' });
+
+    const fatal = logged('library fault');
+    expect(await call('library')).toBe(200);
+    expect((JSON.parse(await fatal) as { msg: string }).msg).toBe('uncaught exception: exiting');
+    expect((await exited).code).toBe(1);
   });
 
   it('prints help', async () => {
