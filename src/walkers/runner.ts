@@ -78,8 +78,7 @@ export class WalkerRunner implements ContextServices {
    * schema or the walker) races `walkerTimeoutMs`, counted from the start of the async part.
    */
   run(walker: LoadedWalker, call: WalkerCall, input: unknown, started: number = performance.now()): MaybePromise<WalkerOutcome> {
-    let prepared = this.prepared.get(walker);
-    if (prepared === undefined) this.prepared.set(walker, (prepared = { parse: inputParser(walker.input), meters: {} }));
+    const prepared = this.prepare(walker);
     const outcome = this.runChecked(walker, prepared, call, input);
     if (!(outcome instanceof Promise)) {
       this.record(walker, prepared, call.via, outcome, started);
@@ -87,12 +86,17 @@ export class WalkerRunner implements ContextServices {
     }
     this.running++;
     // `runChecked` never rejects (its chain ends in a rejection handler), so this always settles.
-    const settledFor = prepared;
     return outcome.then((done) => {
-      this.record(walker, settledFor, call.via, done, started);
+      this.record(walker, prepared, call.via, done, started);
       if (--this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       return done;
     });
+  }
+
+  private prepare(walker: LoadedWalker): Prepared {
+    let prepared = this.prepared.get(walker);
+    if (prepared === undefined) this.prepared.set(walker, (prepared = { parse: inputParser(walker.input), meters: {} }));
+    return prepared;
   }
 
   private record(walker: LoadedWalker, prepared: Prepared, via: WalkerCall['via'], outcome: WalkerOutcome, started: number): void {

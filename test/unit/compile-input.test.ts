@@ -9,23 +9,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ASK_ZOD, compileInput, type FastParse } from '../../src/walkers/compile-input.js';
+import { prng, type Rng } from '../prng.js';
 
 type Schema = z.core.$ZodType;
 
-/** mulberry32: a small seeded PRNG, so a failing case can be reproduced from its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, chance: (p: number) => next() < p, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)] as T };
-}
-type Rng = ReturnType<typeof prng>;
 
 /** A value rendered with everything JSON.stringify hides: -0, undefined, own key order, `__proto__` as an own key, holes. */
 function render(v: unknown): string {
@@ -185,29 +172,27 @@ function stringOf(r: Rng, codePoints: number): string {
   return s;
 }
 
-function genString(r: Rng): Node {
-  let schema = z.string();
-  let desc = 'string()';
+/** Length checks for a string or array schema: `.length(n)` one time in five, else `.min`/`.max` each with chance `pSide`. */
+function withLengthChecks<S extends { length(n: number): S; min(n: number): S; max(n: number): S }>(r: Rng, start: S, startDesc: string, choices: readonly number[], pSide: number) {
+  let schema = start;
+  let desc = startDesc;
   const bounds: number[] = [];
-  if (r.chance(0.2)) {
-    const n = r.pick(STRING_BOUNDS);
-    schema = schema.length(n);
-    desc += `.length(${n})`;
+  const add = (check: 'length' | 'min' | 'max') => {
+    const n = r.pick(choices);
+    schema = schema[check](n);
+    desc += `.${check}(${n})`;
     bounds.push(n);
-  } else {
-    if (r.chance(0.6)) {
-      const n = r.pick(STRING_BOUNDS);
-      schema = schema.min(n);
-      desc += `.min(${n})`;
-      bounds.push(n);
-    }
-    if (r.chance(0.6)) {
-      const n = r.pick(STRING_BOUNDS);
-      schema = schema.max(n);
-      desc += `.max(${n})`;
-      bounds.push(n);
-    }
+  };
+  if (r.chance(0.2)) add('length');
+  else {
+    if (r.chance(pSide)) add('min');
+    if (r.chance(pSide)) add('max');
   }
+  return { schema, desc, bounds };
+}
+
+function genString(r: Rng): Node {
+  const { schema, desc, bounds } = withLengthChecks(r, z.string(), 'string()', STRING_BOUNDS, 0.6);
   const sample = (rr: Rng) => {
     const b = bounds.length ? rr.pick(bounds) : rr.int(4);
     const n = Math.max(0, rr.pick([b - 1, b, b, b + 1, 2 * b, 2 * b + 1, 0]));
@@ -290,28 +275,7 @@ function genLeaf(r: Rng): Node {
 
 function genArray(r: Rng, depth: number): Node {
   const element = genNode(r, depth + 1);
-  let schema = z.array(element.schema);
-  let desc = `array(${element.desc})`;
-  const bounds: number[] = [];
-  if (r.chance(0.2)) {
-    const n = r.pick(ARRAY_BOUNDS);
-    schema = schema.length(n);
-    desc += `.length(${n})`;
-    bounds.push(n);
-  } else {
-    if (r.chance(0.5)) {
-      const n = r.pick(ARRAY_BOUNDS);
-      schema = schema.min(n);
-      desc += `.min(${n})`;
-      bounds.push(n);
-    }
-    if (r.chance(0.5)) {
-      const n = r.pick(ARRAY_BOUNDS);
-      schema = schema.max(n);
-      desc += `.max(${n})`;
-      bounds.push(n);
-    }
-  }
+  const { schema, desc, bounds } = withLengthChecks(r, z.array(element.schema), `array(${element.desc})`, ARRAY_BOUNDS, 0.5);
   const sample = (rr: Rng) => {
     const b = bounds.length ? rr.pick(bounds) : rr.int(3);
     const n = Math.max(0, rr.pick([b - 1, b, b, b + 1]));

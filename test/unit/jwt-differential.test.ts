@@ -15,6 +15,7 @@ import { PUBLIC_KEY_ALGORITHMS } from '../../src/auth/jwt.js';
 import { HubError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { forge, nowSec } from '../fixtures/jws.js';
+import { prng, type Rng } from '../prng.js';
 import { startJwksServer, type JwksServer } from '../fixtures/jwks-server.js';
 
 const ISS = 'https://idp.test';
@@ -38,19 +39,6 @@ function makeKey(kid: string, type: 'rsa' | 'ec' | 'ed25519', opts: { curve?: st
         : generateKeyPairSync('ed25519');
   const jwk = { ...(pair.publicKey.export({ format: 'jwk' }) as JWK), kid, use: 'sig', ...(opts.jwkAlg ? { alg: opts.jwkAlg } : {}) };
   return { kid, algs: opts.algs, privateKey: pair.privateKey, jwk };
-}
-
-/** A small seeded PRNG (mulberry32), so a failing case can be reproduced. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T };
 }
 
 const RSA_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
@@ -117,7 +105,7 @@ const MUTATIONS = [
 ] as const;
 type Mutation = (typeof MUTATIONS)[number];
 
-function generate(rand: ReturnType<typeof prng>, mutation: Mutation): string {
+function generate(rand: Rng, mutation: Mutation): string {
   const key = rand.pick(keys);
   const alg = rand.pick(key.algs);
   const now = nowSec();
