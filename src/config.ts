@@ -67,6 +67,24 @@ const fields = {
   },
   walkerTimeoutMs: { flag: 'walker-timeout', env: 'WALKER_HUB_WALKER_TIMEOUT', schema: int(1, 3_600_000).optional(), help: 'longest a walker may run, ms (default 30000; jac-cloud profile: 3600000, the maximum)' },
   maxInflightWalkers: { flag: 'max-inflight', env: 'WALKER_HUB_MAX_INFLIGHT', schema: int(1, 10_000).default(64), help: 'walkers running at once per connection' },
+  maxInflightBytes: {
+    flag: 'max-inflight-bytes',
+    env: 'WALKER_HUB_MAX_INFLIGHT_BYTES',
+    schema: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+    help: 'characters of walker frames whose walkers are still running, per connection (one call always runs; more: 429 too_many_requests)',
+  },
+  replyQueueLength: {
+    flag: 'reply-queue-length',
+    env: 'WALKER_HUB_REPLY_QUEUE_LENGTH',
+    schema: int(1, 1_000_000).default(1024),
+    help: 'replies to walker frames without uid waiting in line, per connection (over it: close 4008)',
+  },
+  replyQueueBytes: {
+    flag: 'reply-queue-bytes',
+    env: 'WALKER_HUB_REPLY_QUEUE_BYTES',
+    schema: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+    help: 'characters of ready replies waiting behind a slower one, per connection (over it: close 4008)',
+  },
   authRatePerIp: {
     flag: 'auth-rate-ip',
     env: 'WALKER_HUB_AUTH_RATE_IP',

@@ -93,6 +93,11 @@ export const closeCodes = {
   tooBig: 1009,
   /** Still sending frames over the per-connection rate after being told (`rate_limited`) to slow down. */
   rateLimited: 4029,
+  /**
+   * More replies waiting behind a slow walker than the per-connection budget allows (places in line
+   * or characters): replies could no longer be delivered in order without unbounded memory.
+   */
+  replyBacklog: 4008,
   /** The hub is draining (SIGTERM/SIGINT): reconnect, to another node or to this one once it is back. */
   restarting: 1012,
 } as const;

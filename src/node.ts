@@ -98,6 +98,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     brokerState: () => broker.state(),
     pingStore: () => store.ping(),
     ready: () => !tracker.isDraining,
+    replyBacklog: () => hub.replyBacklogChars(),
   });
   const { metrics } = hubMetrics;
   // The wire profile, chosen once: its broker and authenticator wrappers are no-ops in the native profile.
@@ -120,6 +121,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       peerEvents: config.peerEvents,
       profile,
       maxInflightWalkers: config.maxInflightWalkers,
+      maxInflightChars: config.maxInflightBytes,
+      replyLine: { maxReplies: config.replyQueueLength, maxChars: config.replyQueueBytes },
       frameRate: { perSec: config.frameRate, burst: config.frameBurst },
     },
     authenticator,

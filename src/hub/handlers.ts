@@ -2,13 +2,14 @@
  * One handler per incoming frame type. The table's type is keyed by FrameType, so a frame type
  * without a handler does not compile.
  */
+import { setMaxListeners } from 'node:events';
 import type { Authenticator } from '../auth/authenticator.js';
 import { isAuthenticated, publicIdentity, type Identity } from '../auth/identity.js';
 import type { Broker } from '../broker/broker.js';
 import { HubError } from '../errors.js';
 import { encode, type FrameOf, type FrameType } from '../protocol.js';
 import type { WireProfile } from '../profiles/profile.js';
-import { ReplyQueue } from './reply-queue.js';
+import { OVERFLOWED, type ReplyLine } from './reply-line.js';
 import type { Session } from './session.js';
 import type { WalkerCall, WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
 
@@ -22,6 +23,10 @@ export interface HandlerDeps {
   readonly peerEvents: PeerPolicy;
   readonly profile: WireProfile;
   readonly maxInflightWalkers: number;
+  /** Characters of walker frames whose asynchronous walkers are still running, per connection; one call is always allowed. */
+  readonly maxInflightChars: number;
+  /** Where replies to walker frames without `uid` wait their turn. */
+  readonly line: ReplyLine;
   send(session: Session, frame: string): void;
   sendConnectionFrame(session: Session, uid?: string): void;
   setIdentity(session: Session, identity: Identity): void;
@@ -33,9 +38,10 @@ export interface HandlerDeps {
 
 /**
  * Handlers are synchronous, so frames of one socket are handled strictly in arrival order. `at`:
- * when the frame arrived (performance.now() ms), if the hub read the clock for it.
+ * when the frame arrived (performance.now() ms), if the hub read the clock for it; `chars`: the
+ * frame's length as text.
  */
-export type Handler<K extends FrameType> = (session: Session, frame: FrameOf<K>, at?: number) => void;
+export type Handler<K extends FrameType> = (session: Session, frame: FrameOf<K>, at?: number, chars?: number) => void;
 export type HandlerTable = { [K in FrameType]: Handler<K> };
 
 export function createHandlers(deps: HandlerDeps): HandlerTable {
@@ -45,29 +51,17 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     send(session, profile.frameError(err, uid));
   };
 
-  /**
-   * A walker frame's reply (null: none). With a `uid` it leaves at once; without, in arrival order
-   * behind every earlier uid-less walker frame (`ticket` was reserved when the frame arrived).
-   */
-  const reply = (session: Session, ticket: number, frame: string | null) => {
-    if (ticket < 0) {
-      if (frame !== null) send(session, frame);
-    } else {
-      (session.replies as ReplyQueue).settle(ticket, frame, (out) => send(session, out));
-    }
-  };
-  /** -1: no place in line needed (a uid, or a synchronous reply with nothing ahead of it). */
-  const place = (session: Session, uid: string | undefined, sync: boolean): number => {
-    if (uid !== undefined) return -1;
-    if (sync && (session.replies === null || session.replies.empty)) return -1;
-    return (session.replies ??= new ReplyQueue()).reserve();
-  };
+  const { line } = deps;
 
   /** The socket's walker caller, made again only when its identity changed (so a running walker keeps the one it started with). */
   const callerOf = (session: Session): WalkerCall => {
     const cached = session.caller;
     if (cached !== null && cached.identity === session.identity) return cached;
-    session.gone ??= new AbortController();
+    if (session.gone === null) {
+      session.gone = new AbortController();
+      // Each running walker may listen for the socket closing: up to maxInflightWalkers at once is expected, not a leak.
+      setMaxListeners(deps.maxInflightWalkers + 10, session.gone.signal);
+    }
     const self = cached?.self ?? ((out: string) => send(session, out));
     return (session.caller = { via: 'websocket', identity: session.identity, clientId: session.clientId, channelId: session.channelId, node: null, self, signal: session.gone.signal, log: session.log });
   };
@@ -88,27 +82,33 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
   };
 
   /** Releases the walker's in-flight count (before sending, so a failing send cannot keep it held) and replies. */
-  const finish = (session: Session, name: string, frame: FrameOf<'walker'>, ticket: number, done: WalkerOutcome) => {
+  const finish = (session: Session, name: string, frame: FrameOf<'walker'>, ticket: number, chars: number, done: WalkerOutcome) => {
     session.inflight--;
+    session.inflightChars -= chars;
     // Failures are always reported; a success only when the caller asked for a response.
     if (!done.ok) {
       deps.errorSent(done.error.code);
-      reply(session, ticket, profile.walkerError(name, done.error, frame.uid));
-    } else reply(session, ticket, frame.response ? profile.walkerOk(name, done.reports, frame.uid) : null);
+      line.reply(session, ticket, profile.walkerError(name, done.error, frame.uid));
+    } else line.reply(session, ticket, frame.response ? profile.walkerOk(name, done.reports, frame.uid) : null);
   };
 
   return {
-    walker(session, frame, at) {
+    walker(session, frame, at, chars = 0) {
+      // A full line closes the socket before anything runs: its reply could not be sent in order.
+      if (!line.admit(session, frame.uid)) return;
       const walker = deps.runner.get(frame.walker);
       if (!walker) {
         const err = new HubError('unknown_walker', `Unknown walker "${frame.walker}"`);
         deps.errorSent(err.code);
-        return reply(session, place(session, frame.uid, true), profile.unknownWalker(frame.walker, err, frame.uid));
+        return line.reply(session, line.place(session, frame.uid, true), profile.unknownWalker(frame.walker, err, frame.uid));
       }
-      if (session.inflight >= deps.maxInflightWalkers) {
-        const err = new HubError('too_many_requests', `At most ${deps.maxInflightWalkers} walkers may run at once per connection`);
+      if (session.inflight >= deps.maxInflightWalkers || (session.inflight > 0 && session.inflightChars + chars > deps.maxInflightChars)) {
+        const err =
+          session.inflight >= deps.maxInflightWalkers
+            ? new HubError('too_many_requests', `At most ${deps.maxInflightWalkers} walkers may run at once per connection`)
+            : new HubError('too_many_requests', `Walker frames of at most ${deps.maxInflightChars} characters in all may be running at once per connection`);
         deps.errorSent(err.code);
-        return reply(session, place(session, frame.uid, true), profile.walkerError(walker.name, err, frame.uid));
+        return line.reply(session, line.place(session, frame.uid, true), profile.walkerError(walker.name, err, frame.uid));
       }
       session.inflight++;
       // A slow walker runs detached: later frames are not held up by it (only their replies may be).
@@ -116,12 +116,16 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       const node = frame.node ?? null;
       const outcome = deps.runner.run(walker, node === null ? caller : { ...caller, node }, frame.context ?? {}, at);
       // `run` never throws or rejects, so the count is always released. A synchronous outcome is
-      // answered without a closure (the hot path).
+      // answered without a closure (the hot path); an asynchronous one holds its input meanwhile,
+      // so its frame's size counts against the connection's in-flight budget until it finishes.
       if (outcome instanceof Promise) {
-        const ticket = place(session, frame.uid, false);
-        void outcome.then((done) => finish(session, walker.name, frame, ticket, done));
+        session.inflightChars += chars;
+        const ticket = line.place(session, frame.uid, false);
+        void outcome.then((done) => finish(session, walker.name, frame, ticket, chars, done));
       } else {
-        finish(session, walker.name, frame, place(session, frame.uid, true), outcome);
+        const ticket = line.place(session, frame.uid, true);
+        if (ticket !== OVERFLOWED) finish(session, walker.name, frame, ticket, 0, outcome);
+        else session.inflight--;
       }
     },
 

@@ -17,6 +17,7 @@ import { createHandlers, type Handler, type HandlerTable, type PeerPolicy } from
 import type { Logger } from '../log.js';
 import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, walkerFrameFast, type FrameType, type InboundFrame } from '../protocol.js';
 import { Registry, type RegistryCounts } from './registry.js';
+import { DEFAULT_MAX_INFLIGHT_CHARS, DEFAULT_REPLY_LINE, ReplyLine, type ReplyLineLimits } from './reply-line.js';
 import type { Session } from './session.js';
 import type { WalkerRunner } from '../walkers/runner.js';
 import { nativeProfile } from '../profiles/native.js';
@@ -27,6 +28,10 @@ export interface HubOptions {
   /** How replies and errors are encoded, and the change_user token rules; native when absent. */
   readonly profile?: WireProfile;
   readonly maxInflightWalkers: number;
+  /** Characters of walker frames whose walkers run asynchronously at once, per connection (one call is always allowed). */
+  readonly maxInflightChars?: number;
+  /** The per-connection budget of replies waiting their turn (see reply-line.ts); the defaults when absent. */
+  readonly replyLine?: ReplyLineLimits;
   /** Per-connection frame budget; unlimited when absent or `perSec` is 0. */
   readonly frameRate?: FrameRateOptions;
 }
@@ -63,6 +68,7 @@ export class Hub {
   private readonly rateLimitedFrame: string;
   private readonly metrics: Pick<Metrics, 'frameIn' | 'errorFrame' | 'rateLimited'>;
   private readonly profile: WireProfile;
+  private readonly line: ReplyLine;
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
@@ -87,6 +93,7 @@ export class Hub {
     this.frameRate = rate && rate.perSec > 0 ? rate : null;
     // Encoded once: a refused frame is answered without parsing it (so without its uid) or allocating.
     this.rateLimitedFrame = this.profile.frameError(new HubError('rate_limited', `Over ${rate?.perSec ?? 0} frames/s (burst ${rate?.burst ?? 0}); frame dropped`), undefined);
+    this.line = new ReplyLine(deps.options.replyLine ?? DEFAULT_REPLY_LINE, (session, frame) => session.conn?.send(frame));
     this.handlers = createHandlers({
       authenticator: deps.authenticator,
       runner: deps.runner,
@@ -94,6 +101,8 @@ export class Hub {
       peerEvents: deps.options.peerEvents,
       profile: this.profile,
       maxInflightWalkers: deps.options.maxInflightWalkers,
+      maxInflightChars: deps.options.maxInflightChars ?? DEFAULT_MAX_INFLIGHT_CHARS,
+      line: this.line,
       send: (session, frame) => session.conn?.send(frame),
       sendConnectionFrame: (session, uid) => this.sendConnectionFrame(session, uid),
       setIdentity: (session, identity) => this.setIdentity(session, identity),
@@ -111,7 +120,7 @@ export class Hub {
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
     const clientId = nanoid();
     const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
-    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, expiry: null, gone: null, caller: null, replies: null, frames, log: this.log.child({ client_id: clientId }) };
+    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, inflightChars: 0, expiry: null, gone: null, caller: null, replies: null, frames, log: this.log.child({ client_id: clientId }) };
   }
 
   open(session: Session, conn: Connection): void {
@@ -127,6 +136,8 @@ export class Hub {
     session.conn = null;
     if (session.expiry !== null) this.clock.clearTimeout(session.expiry);
     session.gone?.abort(new Error('socket closed'));
+    // Replies still waiting can no longer be sent; walkers that finish later find no line.
+    this.line.drop(session);
     this.registry.remove(session.clientId);
   }
 
@@ -154,10 +165,15 @@ export class Hub {
     if (frame === null) return this.metrics.frameIn('invalid');
     this.metrics.frameIn(frame.type);
     try {
-      (this.handlers[frame.type] as Handler<FrameType>)(session, frame, at);
+      (this.handlers[frame.type] as Handler<FrameType>)(session, frame, at, text.length);
     } catch (err) {
       this.sendError(session, this.asHubError(session, err, frame.type), frame.uid);
     }
+  }
+
+  /** Characters of replies waiting behind slower walkers, over every connection (for metrics). */
+  replyBacklogChars(): number {
+    return this.line.waitingChars;
   }
 
   counts(): RegistryCounts {
@@ -206,7 +222,13 @@ export class Hub {
     }
     const parsed = inboundFrameSchema.safeParse(value);
     if (!parsed.success) {
-      this.sendError(session, new HubError('invalid_frame', `Invalid "${type}" frame`, { issues: toIssues(parsed.error.issues) }), salvageUid(value));
+      const err = new HubError('invalid_frame', `Invalid "${type}" frame`, { issues: toIssues(parsed.error.issues) });
+      const uid = salvageUid(value);
+      // A malformed walker frame without uid is answered in its place in line, like any reply to one.
+      if (type === 'walker' && uid === undefined) {
+        this.metrics.errorFrame(err.code);
+        this.line.reply(session, this.line.place(session, undefined, true), this.profile.frameError(err, undefined));
+      } else this.sendError(session, err, uid);
       return null;
     }
     return parsed.data;

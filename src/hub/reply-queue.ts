@@ -5,6 +5,10 @@
  *
  * Allocation-light: a call that finishes synchronously with nothing ahead of it never enters the
  * queue; otherwise one array slot per pending reply, compacted as the head drains.
+ *
+ * Bounded: the queue counts its places in line (`length`) and the characters of the replies that
+ * are ready but wait behind an earlier one (`waitingChars`), so the hub can hold both under a
+ * per-socket budget (see ReplyLine in reply-line.ts).
  */
 
 /** A reserved place in line. */
@@ -21,9 +25,21 @@ export class ReplyQueue {
   private head = 0;
   /** Ticket number of `slots[0]`. */
   private base = 0;
+  /** UTF-16 code units of the replies settled but not sent (JavaScript's string length; ≈ bytes for ASCII JSON). */
+  private waiting = 0;
 
   get empty(): boolean {
     return this.head === this.slots.length;
+  }
+
+  /** Places in line not yet sent: pending calls, ready replies and empty (`response:false`) results. */
+  get length(): number {
+    return this.slots.length - this.head;
+  }
+
+  /** Characters of ready replies waiting behind an earlier, unfinished one. */
+  get waitingChars(): number {
+    return this.waiting;
   }
 
   reserve(): Ticket {
@@ -34,14 +50,21 @@ export class ReplyQueue {
   /** Fills a ticket (`null`: no reply) and sends every reply now at the head of the line, in order. */
   settle(ticket: Ticket, frame: string | null, send: (frame: string) => void): void {
     const index = ticket - this.base;
-    if (index < this.head || index >= this.slots.length) return;
-    this.slots[index] = frame === null ? NOTHING : frame;
+    if (index < this.head || index >= this.slots.length || this.slots[index] !== PENDING) return;
+    if (frame === null) this.slots[index] = NOTHING;
+    else {
+      this.slots[index] = frame;
+      this.waiting += frame.length;
+    }
     while (this.head < this.slots.length) {
       const slot = this.slots[this.head] as Slot;
       if (slot === PENDING) break;
       this.slots[this.head] = NOTHING;
       this.head++;
-      if (slot !== NOTHING) send(slot);
+      if (slot !== NOTHING) {
+        this.waiting -= slot.length;
+        send(slot);
+      }
     }
     if (this.head === this.slots.length) {
       this.base += this.slots.length;

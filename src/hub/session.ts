@@ -16,6 +16,8 @@ export interface Session {
   conn: Connection | null;
   /** Walkers started on this socket that have not finished. */
   inflight: number;
+  /** Characters of the frames of those walkers that run asynchronously (their input is held meanwhile). */
+  inflightChars: number;
   /** Fires when the token expires, to downgrade the socket to public. */
   expiry: ClockTimer | null;
   /** Created on first use: aborted when the socket closes, so running walkers can stop. */

@@ -17,6 +17,8 @@ export interface MetricSources {
   pingStore(): Promise<void>;
   /** False while draining (what `/readyz` says). */
   ready(): boolean;
+  /** Characters of walker replies waiting in line behind slower ones, over every connection. */
+  replyBacklog?(): number;
 }
 
 export interface HubMetrics {
@@ -45,6 +47,14 @@ export function createMetrics(sources: MetricSources): HubMetrics {
       const now = sources.connections();
       this.set({ auth: 'authenticated' }, now.authenticated);
       this.set({ auth: 'public' }, now.public);
+    },
+  });
+  new Gauge({
+    name: 'walker_hub_reply_backlog_chars',
+    help: 'Characters of walker replies waiting in line behind a slower walker, over every connection (each is bounded by replyQueueBytes)',
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(sources.replyBacklog?.() ?? 0);
     },
   });
   new Gauge({
