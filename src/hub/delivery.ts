@@ -72,37 +72,65 @@ export function createLocalDelivery(registry: Registry<Session>, publisher: Publ
 
 /**
  * Copies of one multi-channel notification from another node arrive once per channel (keyed by
- * origin and sequence, see broker/wire.ts). The clients served under each of the last
- * `MAX_SERVED_KEYS` keys are remembered, so a connection in several of those channels gets the
- * frame once; copies that arrive after their key was forgotten may repeat it.
+ * origin and sequence, see broker/wire.ts). For each of the last `MAX_SERVED_KEYS` keys the node
+ * remembers only which of its channels it has delivered a copy to and when (a registry stamp) —
+ * never which connections it served, so what it keeps does not grow with the members. A member of
+ * the channel of a later copy is skipped when it was already in an earlier copy's channel at that
+ * copy's delivery (so it got that one). A connection that left and rejoined that earlier channel
+ * between two copies (within the broker's delivery of one notification) may get the frame twice;
+ * copies that arrive after their key was forgotten may repeat it.
  */
 export const MAX_SERVED_KEYS = 1024;
 
 class ServedCopies {
-  private readonly served = new Map<string, Set<string>>();
+  /** Key -> channel -> the registry stamp taken when that channel's copy was delivered. */
+  private readonly served = new Map<string, Map<string, number>>();
 
   deliver(registry: Registry<Session>, key: string, ids: Delivery['ids'], frame: string): number {
-    let reached = 0;
-    let seen = this.served.get(key);
-    if (seen === undefined) {
-      seen = new Set();
-      this.served.set(key, seen);
+    let delivered = this.served.get(key);
+    if (delivered === undefined) {
+      delivered = new Map();
+      this.served.set(key, delivered);
       // Map iteration is insertion order: the first key is the oldest.
       if (this.served.size > MAX_SERVED_KEYS) this.served.delete(this.served.keys().next().value as string);
     }
+    let reached = 0;
     for (const channel of ids) {
-      for (const clientId of registry.clientsInChannel(channel) ?? []) {
-        if (seen.has(clientId)) continue;
-        seen.add(clientId);
-        const conn = registry.get(clientId)?.handle.conn;
-        if (conn) {
-          conn.send(frame);
-          reached++;
+      if (delivered.has(channel)) continue;
+      const members = registry.clientsInChannel(channel);
+      if (members !== undefined) {
+        for (const clientId of members) {
+          const record = registry.get(clientId);
+          if (record === undefined || servedBefore(record.channels, delivered)) continue;
+          const conn = record.handle.conn;
+          if (conn) {
+            conn.send(frame);
+            reached++;
+          }
         }
       }
+      delivered.set(channel, registry.stamp());
     }
     return reached;
   }
+}
+
+/** Whether a connection in `channels` (each with its join stamp) was in one of the `delivered` channels when that copy went out. */
+function servedBefore(channels: ReadonlyMap<string, number>, delivered: ReadonlyMap<string, number>): boolean {
+  if (delivered.size === 0) return false;
+  // Walk the smaller of the two maps.
+  if (delivered.size <= channels.size) {
+    for (const [channel, at] of delivered) {
+      const joined = channels.get(channel);
+      if (joined !== undefined && joined < at) return true;
+    }
+    return false;
+  }
+  for (const [channel, joined] of channels) {
+    const at = delivered.get(channel);
+    if (at !== undefined && joined < at) return true;
+  }
+  return false;
 }
 
 /**

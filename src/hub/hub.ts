@@ -306,7 +306,7 @@ export class Hub {
       this.registry.join(session.clientId, id);
       session.conn.subscribe(topics.channel(id));
     }
-    return [...record.channels];
+    return [...record.channels.keys()];
   }
 
   private leave(session: Session, channelIds: readonly string[]): string[] {
@@ -315,6 +315,6 @@ export class Hub {
     for (const id of channelIds) {
       if (this.registry.leave(session.clientId, id)) session.conn.unsubscribe(topics.channel(id));
     }
-    return [...record.channels];
+    return [...record.channels.keys()];
   }
 }

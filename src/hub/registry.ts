@@ -15,7 +15,8 @@ export interface ClientRecord<C> {
   rootId: string;
   /** The channel from the connect URL (or a random one); reported in `connection` frames. */
   readonly primaryChannel: string;
-  readonly channels: Set<string>;
+  /** The channels it is in, each with the registry's stamp (see `stamp`) from when it joined. */
+  readonly channels: Map<string, number>;
   readonly handle: C;
 }
 
@@ -29,12 +30,14 @@ export class Registry<C> {
   private readonly clients = new Map<string, ClientRecord<C>>();
   private readonly channels = new Map<string, Set<string>>();
   private readonly users = new Map<string, Set<string>>();
+  /** A counter shared by joins and `stamp()`: which happened first, without a clock. */
+  private stamps = 0;
 
   constructor(private readonly onTarget: TargetListener | null = null) {}
 
   add(id: string, rootId: string, primaryChannel: string, handle: C): ClientRecord<C> {
     if (this.clients.has(id)) throw new Error(`client ${id} is already registered`);
-    const record: ClientRecord<C> = { id, rootId, primaryChannel, channels: new Set(), handle };
+    const record: ClientRecord<C> = { id, rootId, primaryChannel, channels: new Map(), handle };
     this.clients.set(id, record);
     this.onTarget?.('clients', id, true);
     this.addTo(this.users, 'users', rootId, id);
@@ -50,7 +53,7 @@ export class Registry<C> {
   join(id: string, channel: string): boolean {
     const record = this.clients.get(id);
     if (!record || record.channels.has(channel)) return false;
-    record.channels.add(channel);
+    record.channels.set(channel, ++this.stamps);
     this.addTo(this.channels, 'channels', channel, id);
     return true;
   }
@@ -79,8 +82,13 @@ export class Registry<C> {
     this.clients.delete(id);
     this.onTarget?.('clients', id, false);
     this.removeFrom(this.users, 'users', record.rootId, id);
-    for (const channel of record.channels) this.removeFrom(this.channels, 'channels', channel, id);
+    for (const channel of record.channels.keys()) this.removeFrom(this.channels, 'channels', channel, id);
     return record;
+  }
+
+  /** A stamp later than every join so far and earlier than every join after it. */
+  stamp(): number {
+    return ++this.stamps;
   }
 
   clientsInChannel(channel: string): ReadonlySet<string> | undefined {
