@@ -45,6 +45,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     running = await createHub({ config, log });
   } catch (err) {
+    // A bad channels file is a configuration problem, like a bad flag: every problem, exit 2.
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      return 2;
+    }
     if (err instanceof WalkerLoadError) log.error(err.message);
     else log.error(`start-up failed: ${(err as Error).message}`);
     return 1;

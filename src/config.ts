@@ -192,6 +192,12 @@ const fields = {
     schema: z.enum(['native', 'jac-cloud']).default('native'),
     help: 'wire profile: native (typed frames, strict auth) or jac-cloud (drop-in for jac-cloud clients)',
   },
+  channelsFile: {
+    flag: 'channels',
+    env: 'WALKER_HUB_CHANNELS',
+    schema: optionalString,
+    help: 'JSON file of channel namespaces (permissions, presence, join/leave); unset: every channel public, as in jac-cloud',
+  },
   demo: {
     flag: 'demo',
     env: 'WALKER_HUB_DEMO',

@@ -35,6 +35,9 @@ import { createTransport } from './transport/uws.js';
 import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
 import { profiles } from './profiles/index.js';
+import { loadChannelsFile } from './channels/load.js';
+import { ChannelPolicy } from './channels/policy.js';
+import type { ChannelsFile } from './channels/schema.js';
 
 export interface CreateHubOptions {
   readonly config: Config;
@@ -44,6 +47,8 @@ export interface CreateHubOptions {
   /** An open store the hub uses (and does not close); opened from the config when absent. */
   readonly store?: Store;
   readonly log?: Logger;
+  /** Checked channel namespaces; read from `config.channelsFile` when absent (a ConfigError lists every problem). */
+  readonly channels?: ChannelsFile;
   /** The clock of token expiry and log suppression windows; the real one when absent (tests pass a manual one). */
   readonly clock?: Clock;
 }
@@ -87,6 +92,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const logLimiter = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS, clock }) : null;
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
+  const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, new Set(walkers.keys())));
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
@@ -122,6 +128,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       profile,
       maxInflightWalkers: config.maxInflightWalkers,
       maxInflightChars: config.maxInflightBytes,
+      channels,
       replyLine: { maxReplies: config.replyQueueLength, maxChars: config.replyQueueBytes },
       frameRate: { perSec: config.frameRate, burst: config.frameBurst },
     },

@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { Authenticator } from '../auth/authenticator.js';
 import { isAuthenticated, publicIdentity, type Identity } from '../auth/identity.js';
 import type { Broker } from '../broker/broker.js';
+import type { ChannelPolicy, PeerPolicy } from '../channels/policy.js';
 import { HubError } from '../errors.js';
 import { encode, type FrameOf, type FrameType } from '../protocol.js';
 import type { WireProfile } from '../profiles/profile.js';
@@ -13,7 +14,7 @@ import { OVERFLOWED, type ReplyLine } from './reply-line.js';
 import type { Session } from './session.js';
 import type { WalkerCall, WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
 
-export type PeerPolicy = 'authenticated' | 'public' | 'off';
+export type { PeerPolicy } from '../channels/policy.js';
 
 /** What handlers may do to the hub: narrow on purpose. */
 export interface HandlerDeps {
@@ -21,6 +22,8 @@ export interface HandlerDeps {
   readonly runner: WalkerRunner;
   readonly broker: Broker;
   readonly peerEvents: PeerPolicy;
+  /** Namespace rules: who may join and publish to which channels. */
+  readonly channels: ChannelPolicy;
   readonly profile: WireProfile;
   readonly maxInflightWalkers: number;
   /** Characters of walker frames whose asynchronous walkers are still running, per connection; one call is always allowed. */
@@ -32,6 +35,8 @@ export interface HandlerDeps {
   setIdentity(session: Session, identity: Identity): void;
   join(session: Session, channelIds: readonly string[]): string[];
   leave(session: Session, channelIds: readonly string[]): string[];
+  /** Whether the connection is in the channel. */
+  isMember(session: Session, channelId: string): boolean;
   /** Called for each error sent (an `error` frame or a failed `walker` reply), by code. */
   errorSent(code: string): void;
 }
@@ -74,8 +79,24 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     return null;
   };
 
+  /** A channel frame is allowed per channel by its namespace's `publish` rule, else by `peerEvents`. */
+  const checkPublish = (session: Session, channelIds: readonly string[]): HubError | null => {
+    let peerChecked = false;
+    for (const id of channelIds) {
+      const verdict = deps.channels.canPublish(session.identity, id, deps.isMember(session, id));
+      if (verdict !== undefined) {
+        if (verdict !== null) return verdict;
+      } else if (!peerChecked) {
+        const denied = checkPeerPolicy(session);
+        if (denied) return denied;
+        peerChecked = true;
+      }
+    }
+    return null;
+  };
+
   const peer = (session: Session, kind: 'clients' | 'channels' | 'users', ids: string[], frame: { data: unknown; uid?: string | undefined }) => {
-    const denied = checkPeerPolicy(session);
+    const denied = kind === 'channels' ? checkPublish(session, ids) : checkPeerPolicy(session);
     if (denied) return sendError(session, denied, frame.uid);
     deps.broker.publish({ kind, ids, frame: encode.payload(frame.data) });
     if (frame.uid !== undefined) send(session, encode.ack(frame.uid));
@@ -153,6 +174,12 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     },
 
     subscribe(session, frame) {
+      // Refused whole: one channel the connection may not join, and it joins none of them.
+      for (const id of frame.channel_ids) {
+        if (deps.isMember(session, id)) continue;
+        const verdict = deps.channels.canSubscribe(session.identity, id);
+        if (!verdict.ok) return sendError(session, verdict.error, frame.uid);
+      }
       send(session, encode.channels('subscribed', deps.join(session, frame.channel_ids), frame.uid));
     },
 

@@ -19,6 +19,8 @@ import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, wal
 import { Registry, type RegistryCounts } from './registry.js';
 import { DEFAULT_MAX_INFLIGHT_CHARS, DEFAULT_REPLY_LINE, ReplyLine, type ReplyLineLimits } from './reply-line.js';
 import type { Session } from './session.js';
+import { ChannelPolicy } from '../channels/policy.js';
+import { NO_CHANNELS_FILE } from '../channels/load.js';
 import type { WalkerRunner } from '../walkers/runner.js';
 import { nativeProfile } from '../profiles/native.js';
 import type { WireProfile } from '../profiles/profile.js';
@@ -32,6 +34,8 @@ export interface HubOptions {
   readonly maxInflightChars?: number;
   /** The per-connection budget of replies waiting their turn (see reply-line.ts); the defaults when absent. */
   readonly replyLine?: ReplyLineLimits;
+  /** Namespace rules of channels; today's behaviour (no file) when absent. */
+  readonly channels?: ChannelPolicy;
   /** Per-connection frame budget; unlimited when absent or `perSec` is 0. */
   readonly frameRate?: FrameRateOptions;
 }
@@ -69,6 +73,7 @@ export class Hub {
   private readonly metrics: Pick<Metrics, 'frameIn' | 'errorFrame' | 'rateLimited'>;
   private readonly profile: WireProfile;
   private readonly line: ReplyLine;
+  readonly channels: ChannelPolicy;
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
@@ -93,12 +98,14 @@ export class Hub {
     this.frameRate = rate && rate.perSec > 0 ? rate : null;
     // Encoded once: a refused frame is answered without parsing it (so without its uid) or allocating.
     this.rateLimitedFrame = this.profile.frameError(new HubError('rate_limited', `Over ${rate?.perSec ?? 0} frames/s (burst ${rate?.burst ?? 0}); frame dropped`), undefined);
+    this.channels = deps.options.channels ?? new ChannelPolicy(NO_CHANNELS_FILE);
     this.line = new ReplyLine(deps.options.replyLine ?? DEFAULT_REPLY_LINE, (session, frame) => session.conn?.send(frame));
     this.handlers = createHandlers({
       authenticator: deps.authenticator,
       runner: deps.runner,
       broker: deps.broker,
       peerEvents: deps.options.peerEvents,
+      channels: this.channels,
       profile: this.profile,
       maxInflightWalkers: deps.options.maxInflightWalkers,
       maxInflightChars: deps.options.maxInflightChars ?? DEFAULT_MAX_INFLIGHT_CHARS,
@@ -108,6 +115,7 @@ export class Hub {
       setIdentity: (session, identity) => this.setIdentity(session, identity),
       join: (session, ids) => this.join(session, ids),
       leave: (session, ids) => this.leave(session, ids),
+      isMember: (session, id) => this.registry.get(session.clientId)?.channels.has(id) ?? false,
       errorSent: (code) => this.metrics.errorFrame(code),
     });
   }
@@ -174,6 +182,12 @@ export class Hub {
   /** Characters of replies waiting behind slower walkers, over every connection (for metrics). */
   replyBacklogChars(): number {
     return this.line.waitingChars;
+  }
+
+  /** Why `identity` may not connect with `?channel_id=channelId` (HTTP 403 at the upgrade), or null. */
+  refuseConnectChannel(identity: Identity, channelId: string): HubError | null {
+    const verdict = this.channels.canSubscribe(identity, channelId);
+    return verdict.ok ? null : verdict.error;
   }
 
   counts(): RegistryCounts {

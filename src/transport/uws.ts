@@ -9,7 +9,7 @@
  */
 import uWS from 'uWebSockets.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { bearerToken, type Identity } from '../auth/identity.js';
+import { bearerToken, publicIdentity, type Identity } from '../auth/identity.js';
 import type { Connection, Publisher } from '../hub/connection.js';
 import { closeCodes, HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
@@ -190,6 +190,11 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
         } catch (err) {
           if (deps.badHandshakeToken !== 'public') return respond(res, WS_ROUTE, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
         }
+      }
+      // The channel's namespace rules, as for a `subscribe` frame; refused: 403 forbidden.
+      if (channelId !== undefined) {
+        const refusedChannel = hub.refuseConnectChannel(identity ?? publicIdentity, channelId);
+        if (refusedChannel) return respond(res, WS_ROUTE, errorResponse(refusedChannel));
       }
       const data: UserData = { session: hub.newSession(identity, channelId), ip, conn: null };
       res.upgrade(data, key, protocol, extensions, context);
