@@ -2,11 +2,13 @@
 import { configHelp, ConfigError, loadConfig } from './config.js';
 import { LogLimiter } from './log-limiter.js';
 import { createLogger } from './log.js';
-import { LOG_INTERVAL_MS } from './node.js';
-import { createHub } from './node.js';
+import { CLOSE_GRACE_MS, createHub, LOG_INTERVAL_MS } from './node.js';
 import { describeThrown } from './walkers/thrown.js';
 import { WalkerLoadError } from './walkers/loader.js';
 import { walkerCaused } from './walkers/uncaught.js';
+
+/** How long past the drain's own bound (ms) the command waits before it exits regardless. */
+const EXIT_MARGIN_MS = 500;
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -57,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
   // Signal handlers go in before the hub announces itself: a script may send SIGTERM as soon as
   // it reads the announcement.
   // The first signal drains (bounded by drainTimeoutMs) and exits 0; a second one exits at once,
-  // with 128 + the signal's number as a shell reports a process killed by it.
+  // with 128 + the signal's number as a shell reports a process killed by it. The drain bounds its
+  // own steps (drainTimeoutMs + CLOSE_GRACE_MS); should anything still hold the process, it exits 1
+  // at EXIT_MARGIN_MS past that.
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -67,6 +71,11 @@ async function main(argv: string[]): Promise<number> {
       }
       stopping = true;
       log.info(`${signal}: shutting down`);
+      const lastResortMs = config.drainTimeoutMs + CLOSE_GRACE_MS + EXIT_MARGIN_MS;
+      setTimeout(() => {
+        log.error('shutdown did not finish in time; exiting now', { after_ms: lastResortMs });
+        process.exit(1);
+      }, lastResortMs).unref();
       running.drain().then(
         () => resolve(0),
         (err: unknown) => {

@@ -37,6 +37,12 @@ const fields = {
     schema: optionalString.pipe(z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional()),
     help: 'use MongoDB instead of the embedded store',
   },
+  storeTimeoutMs: {
+    flag: 'store-timeout',
+    env: 'WALKER_HUB_STORE_TIMEOUT',
+    schema: int(100, 600_000).default(5000),
+    help: 'longest wait for one store operation, ms; past it the call fails with store_unavailable (503)',
+  },
   tokenTtlSec: { flag: 'token-ttl', env: 'WALKER_HUB_TOKEN_TTL', schema: int(60, 366 * 24 * 3600).default(12 * 3600), help: 'lifetime of issued tokens, seconds' },
   passwordHashCost: { flag: 'scrypt-cost', env: 'WALKER_HUB_SCRYPT_COST', schema: int(10, 20).default(15), help: 'scrypt cost for passwords, log2(N)' },
   revocationSyncMs: {

@@ -29,7 +29,8 @@ import { createWalkerRoute } from './http/walker-route.js';
 import { createRedisThrottles, type RedisThrottles } from './http/redis-throttle.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
-import { createStore } from './store/index.js';
+import { closeWithin } from './shutdown.js';
+import { createStore, withDeadline } from './store/index.js';
 import type { Store } from './store/store.js';
 import { createTransport } from './transport/uws.js';
 import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
@@ -44,7 +45,10 @@ export interface CreateHubOptions {
   /** Already-loaded walkers; loaded from `config.walkersDir` when absent. */
   readonly walkers?: ReadonlyMap<string, LoadedWalker>;
   readonly broker?: Broker;
-  /** An open store the hub uses (and does not close); opened from the config when absent. */
+  /**
+   * An open store the hub uses (and does not close); opened from the config when absent. Either
+   * way the hub calls it through the store deadline (`storeTimeoutMs`).
+   */
   readonly store?: Store;
   readonly log?: Logger;
   /** Checked channel namespaces; read from `config.channelsFile` when absent (a ConfigError lists every problem). */
@@ -60,6 +64,7 @@ export interface RunningHub {
   readonly url: string;
   readonly hub: Hub;
   readonly authenticator: Authenticator;
+  /** The store as the hub calls it: every operation bounded by `storeTimeoutMs`. */
   readonly store: Store;
   /** The HS256 secret in use (the configured one, or this run's random one). */
   readonly jwtSecret: string;
@@ -71,10 +76,13 @@ export interface RunningHub {
   /**
    * Graceful stop: `/readyz` turns 503, new upgrades and REST requests get 503, every socket is
    * closed with 1012, then in-flight REST requests and walkers are awaited for at most
-   * `timeoutMs` (default `drainTimeoutMs`) before everything is closed as by `close()`.
-   * Resolves with whether everything in flight finished in time.
+   * `timeoutMs` (default `drainTimeoutMs`) before everything is closed as by `close()`, within
+   * what is left of `timeoutMs` but at least CLOSE_GRACE_MS: it resolves within `timeoutMs` +
+   * CLOSE_GRACE_MS whatever the store, Redis or walkers do. Resolves with whether everything in
+   * flight finished in time.
    */
   drain(timeoutMs?: number): Promise<boolean>;
+  /** Closes everything at once, waiting at most `drainTimeoutMs` (at least CLOSE_GRACE_MS) for the broker, throttles and store. */
   close(): Promise<void>;
 }
 
@@ -82,6 +90,12 @@ const VERSION = (JSON.parse(readFileSync(resolvePath(import.meta.dirname, '../pa
 
 /** The window of `config.logLimit` (lines per message that client-triggered warnings and errors may write). */
 export const LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Closing after a drain gets what is left of the drain timeout, but at least this (ms), so a drain
+ * that used all of it still lets a healthy store commit and Redis say goodbye.
+ */
+export const CLOSE_GRACE_MS = 1000;
 
 export async function createHub(options: CreateHubOptions): Promise<RunningHub> {
   const { config } = options;
@@ -96,7 +110,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
-  const store = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl }));
+  const opened = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl, timeoutMs: config.storeTimeoutMs }));
   const ownsStore = options.store === undefined;
   // Sources are read at scrape time; `hub` and `tracker` exist by the time anything scrapes.
   const hubMetrics = createMetrics({
@@ -107,6 +121,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     replyBacklog: () => hub.replyBacklogChars(),
   });
   const { metrics } = hubMetrics;
+  // Every part calls the store through its deadline: a hung store is a 503, not a hung request.
+  const store = withDeadline(opened, { timeoutMs: config.storeTimeoutMs, onTimeout: (op) => metrics.storeTimedOut(op) });
   // The wire profile, chosen once: its broker and authenticator wrappers are no-ops in the native profile.
   const profile = profiles[config.protocol];
   const innerBroker = options.broker ?? createBroker(config, log);
@@ -187,16 +203,25 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     metrics,
   });
   let metricsServer: { port: number; close(): Promise<void> } | null = null;
-  const shutdown = async () => {
+  /** Stops the timers, then closes the rest at once, waiting at most `budgetMs` for them. */
+  const shutdown = async (budgetMs: number) => {
     transport.close();
-    await metricsServer?.close();
     authenticator.close();
     revocations.stop();
     logLimiter?.close();
-    await broker.close();
-    await throttles?.close();
-    if (ownsStore) await store.close();
+    const server = metricsServer;
+    await closeWithin(
+      {
+        'metrics server': server ? () => server.close() : null,
+        broker: () => broker.close(),
+        throttles: throttles ? () => throttles.close() : null,
+        store: ownsStore ? () => store.close() : null,
+      },
+      budgetMs,
+      log,
+    );
   };
+  const closeBudget = (ms: number) => Math.max(ms, CLOSE_GRACE_MS);
   let port: number;
   try {
     await revocations.start(config.revocationSyncMs);
@@ -206,15 +231,16 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     port = await transport.listen();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(hubMetrics, config.host, config.metricsPort, log);
   } catch (err) {
-    await shutdown();
+    await shutdown(closeBudget(config.drainTimeoutMs));
     throw err;
   }
   log.info('store ready', { store: store.description });
   const metricsPortBound: number | null = metricsServer?.port ?? null;
   let closed: Promise<void> | null = null;
-  const close = () => (closed ??= shutdown());
+  const close = (budgetMs = closeBudget(config.drainTimeoutMs)) => (closed ??= shutdown(budgetMs));
   let drained: Promise<boolean> | null = null;
   const drain = async (timeoutMs: number): Promise<boolean> => {
+    const deadline = performance.now() + timeoutMs;
     tracker.drain();
     transport.refuseUpgrades();
     log.debug('draining', { connections: hub.counts().clients, requests: tracker.inflight, walkers: runner.inflight, timeout_ms: timeoutMs });
@@ -228,7 +254,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     if (!finished) log.warn('drain timed out; closing with work in flight', { requests: tracker.inflight, walkers: runner.inflight });
     // One macrotask turn, so responses written by the last requests' continuations leave before the sockets close.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await close();
+    await close(closeBudget(deadline - performance.now()));
     return finished;
   };
   return {
@@ -243,7 +269,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     broker: innerBroker,
     metricsPort: metricsPortBound,
     drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),
-    close,
+    close: () => close(),
   };
 }
 

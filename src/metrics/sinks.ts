@@ -32,6 +32,8 @@ export interface Metrics {
   rateLimited(limit: RateLimit): void;
   brokerPublished(kind: TargetKind): void;
   brokerReceived(kind: TargetKind): void;
+  /** A store operation (`kvGet`, `findUserByEmail`, ...) that missed the store deadline. */
+  storeTimedOut(op: string): void;
 }
 
 /** Records one finished call of a given walker and method: status, then duration in seconds. */
@@ -50,4 +52,5 @@ export const noMetrics: Metrics = {
   rateLimited: nothing,
   brokerPublished: nothing,
   brokerReceived: nothing,
+  storeTimedOut: nothing,
 };

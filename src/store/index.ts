@@ -10,6 +10,11 @@ export * from './store.js';
 export { createLmdbStore } from './lmdb.js';
 export { createMongoStore, redactUrl } from './mongodb.js';
 
-export function createStore(options: { dataDir: string; mongodbUrl?: string | undefined }): Promise<Store> {
-  return options.mongodbUrl ? createMongoStore(options.mongodbUrl) : createLmdbStore(options.dataDir);
+export { withDeadline, type StoreOp } from './deadline.js';
+
+/** `timeoutMs` (the store deadline) also sets the MongoDB driver's connect and socket timeouts. */
+export function createStore(options: { dataDir: string; mongodbUrl?: string | undefined; timeoutMs?: number }): Promise<Store> {
+  return options.mongodbUrl
+    ? createMongoStore(options.mongodbUrl, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
+    : createLmdbStore(options.dataDir);
 }

@@ -62,12 +62,27 @@ export function redactUrl(url: string): string {
 const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const isDuplicateKey = (err: unknown): err is MongoServerError => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
 
-export async function createMongoStore(url: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<Store> {
+/** The store deadline when none is given, ms (config's `storeTimeoutMs` default). */
+const DEFAULT_TIMEOUT_MS = 5000;
+
+/**
+ * `timeoutMs` is the store deadline (deadline.ts enforces it per operation); here it bounds the
+ * driver's own waits, which otherwise default to 30 s or none: opening a connection (and so
+ * `close()`, whose endSessions may need one), choosing a server, and a socket that has gone silent
+ * (dropped at twice the deadline, after the hub has stopped waiting, so the deadline is what callers
+ * see and a connection to a hung server is not kept for ever).
+ */
+export async function createMongoStore(url: string, options: { serverSelectionTimeoutMS?: number; timeoutMs?: number } = {}): Promise<Store> {
   const { dbName } = parseUrl(url);
   const where = redactUrl(url);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let client: MongoClient;
   try {
-    client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
+    client = new MongoClient(url, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? timeoutMs,
+      connectTimeoutMS: timeoutMs,
+      socketTimeoutMS: 2 * timeoutMs,
+    });
   } catch (err) {
     // No `cause`: the driver's parse error may quote the URL, credentials included.
     throw new StoreUnavailableError(`invalid MongoDB URL ${where}: ${describeError(err)}`);

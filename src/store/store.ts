@@ -63,6 +63,22 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * Thrown when an operation does not answer within the store deadline (`storeTimeoutMs`, see
+ * deadline.ts). A StoreUnavailableError, so callers answer it as one (503 `store_unavailable`).
+ * The operation itself may still complete later: a timed-out write may or may not have happened.
+ */
+export class StoreTimeoutError extends StoreUnavailableError {
+  constructor(
+    readonly op: string,
+    readonly timeoutMs: number,
+    where: string,
+  ) {
+    super(`${where}: ${op} did not answer within ${timeoutMs} ms`);
+    this.name = 'StoreTimeoutError';
+  }
+}
+
 /** Largest key and largest JSON-encoded value in the walker key-value space. */
 export const MAX_KV_KEY_LENGTH = 512;
 export const MAX_KV_VALUE_BYTES = 256 * 1024;

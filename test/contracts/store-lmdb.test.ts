@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { withDeadline } from '../../src/store/deadline.js';
 import { createLmdbStore } from '../../src/store/lmdb.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
 import { storeContract } from './store.contract.js';
@@ -18,6 +19,19 @@ const HOUR = 3_600_000;
 storeContract('lmdb', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
   const store = await createLmdbStore(dir);
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+// The hub calls its store through the deadline wrapper: the contract holds through it too.
+storeContract('lmdb behind the store deadline', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
+  const store = withDeadline(await createLmdbStore(dir), { timeoutMs: 5000 });
   return {
     store,
     async cleanup() {
