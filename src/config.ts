@@ -204,6 +204,12 @@ const fields = {
     schema: optionalString,
     help: 'JSON file of channel namespaces (permissions, presence, join/leave); unset: every channel public, as in jac-cloud',
   },
+  presenceTtlSec: {
+    flag: 'presence-ttl',
+    env: 'WALKER_HUB_PRESENCE_TTL',
+    schema: int(3, 3600).default(60),
+    help: 'with Redis: seconds after which the presence entries of a node that stopped refreshing them (it died) vanish',
+  },
   demo: {
     flag: 'demo',
     env: 'WALKER_HUB_DEMO',

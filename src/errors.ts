@@ -36,6 +36,7 @@ export const errorCatalogue = {
   internal: { status: 500, message: 'Internal error' },
   unavailable: { status: 503, message: 'Server is shutting down' },
   server_full: { status: 503, message: 'The hub is at its connection limit; try again later' },
+  presence_unavailable: { status: 503, message: 'Presence cannot be read while the cluster store (Redis) is unreachable' },
   store_unavailable: { status: 503, message: 'The data store is unavailable; try again shortly' },
   walker_timeout: { status: 504, message: 'Walker did not finish in time' },
   invalid_api_key: { status: 401, message: 'A valid server API key is required (Authorization: Bearer <key> or X-API-Key)' },

@@ -37,6 +37,8 @@ import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
 import { profiles } from './profiles/index.js';
 import { loadChannelsFile } from './channels/load.js';
+import { RedisPresence } from './presence/redis.js';
+import type { PresenceClient } from './protocol.js';
 import { ChannelPolicy } from './channels/policy.js';
 import type { ChannelsFile } from './channels/schema.js';
 
@@ -137,6 +139,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const created = createAuthenticator(config, log, isRevoked);
   const authenticator = profile.authenticator(created.authenticator, () => clock.now());
   const secret = created.secret;
+  // With Redis, presence is shared by every node; one node answers from its registry.
+  const presence = redisPresence(config, log, () => hub.presenceChannels());
   const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, clientLog, metrics);
   const hub = new Hub({
     options: {
@@ -151,6 +155,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     authenticator,
     runner,
     broker,
+    ...(presence ? { presence } : {}),
     log: clientLog,
     clock,
     metrics,
@@ -215,6 +220,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
         'metrics server': server ? () => server.close() : null,
         broker: () => broker.close(),
         throttles: throttles ? () => throttles.close() : null,
+        presence: presence ? () => presence.close() : null,
         store: ownsStore ? () => store.close() : null,
       },
       budgetMs,
@@ -271,6 +277,18 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),
     close: () => close(),
   };
+}
+
+/** Presence in Redis (or Redis Cluster) when configured; null: the hub answers from its registry. */
+function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): RedisPresence | null {
+  const target =
+    config.redisClusterNodes !== undefined
+      ? { clusterNodes: parseClusterNodes(config.redisClusterNodes) }
+      : config.redisUrl !== undefined
+        ? { url: config.redisUrl }
+        : null;
+  if (target === null) return null;
+  return new RedisPresence(target, { prefix: config.redisPrefix, ttlMs: config.presenceTtlSec * 1000, localMembers, log });
 }
 
 /** The Redis-backed throttles when Redis (or Redis Cluster) is configured; null keeps them in memory. */

@@ -41,6 +41,9 @@ export const inboundFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), channel_ids: targets, uid }),
   z.object({ type: z.literal('unsubscribe'), channel_ids: targets, uid }),
   z.object({ type: z.literal('ping'), uid }),
+  /** Who is in a channel (namespaces with presence; see docs/channels.md). */
+  z.object({ type: z.literal('presence'), channel_id: idSchema, uid }),
+  z.object({ type: z.literal('presence_stats'), channel_id: idSchema, uid }),
 ]);
 
 export type InboundFrame = z.infer<typeof inboundFrameSchema>;
@@ -87,6 +90,12 @@ export interface WireError {
   error_id?: string;
 }
 
+/** One connection as presence and join/leave frames show it. */
+export interface PresenceClient {
+  client_id: string;
+  root_id: string;
+}
+
 export interface ConnectionInfo {
   client_id: string;
   root_id: string;
@@ -126,6 +135,12 @@ export const encode = {
     JSON.stringify(withUid({ type: kind, channel_ids: channelIds }, uid)),
   /** Acknowledges a peer frame that carried a `uid` (peer frames otherwise have no reply). */
   ack: (uid: string) => JSON.stringify({ type: 'ack', uid }),
+  presence: (channelId: string, clients: readonly PresenceClient[], uid?: string) =>
+    JSON.stringify(withUid({ type: 'presence', channel_id: channelId, clients }, uid)),
+  presenceStats: (channelId: string, numClients: number, numUsers: number, uid?: string) =>
+    JSON.stringify(withUid({ type: 'presence_stats', channel_id: channelId, num_clients: numClients, num_users: numUsers }, uid)),
+  /** Sent to a channel's members (namespaces with `join_leave`) when a connection enters or leaves it. */
+  joinLeave: (kind: 'join' | 'leave', channelId: string, client: PresenceClient) => JSON.stringify({ type: kind, channel_id: channelId, client }),
   /** A notification: the payload exactly as given, nothing wrapped around it. */
   payload: (data: unknown) => JSON.stringify(data),
 };
@@ -149,5 +164,8 @@ export type ErrorFrame = { type: 'error'; error: WireError; uid?: string };
 export type PongFrame = { type: 'pong'; uid?: string };
 export type ChannelsFrame = { type: 'subscribed' | 'unsubscribed'; channel_ids: string[]; uid?: string };
 export type AckFrame = { type: 'ack'; uid: string };
+export type PresenceFrame = { type: 'presence'; channel_id: string; clients: PresenceClient[]; uid?: string };
+export type PresenceStatsFrame = { type: 'presence_stats'; channel_id: string; num_clients: number; num_users: number; uid?: string };
+export type JoinLeaveFrame = { type: 'join' | 'leave'; channel_id: string; client: PresenceClient };
 /** Every frame the hub itself writes (notifications are whatever their sender put in `data`). */
-export type HubFrame = ConnectionFrame | WalkerReplyFrame | ErrorFrame | PongFrame | ChannelsFrame | AckFrame;
+export type HubFrame = ConnectionFrame | WalkerReplyFrame | ErrorFrame | PongFrame | ChannelsFrame | AckFrame | PresenceFrame | PresenceStatsFrame | JoinLeaveFrame;

@@ -8,7 +8,9 @@ import { isAuthenticated, publicIdentity, type Identity } from '../auth/identity
 import type { Broker } from '../broker/broker.js';
 import type { ChannelPolicy, PeerPolicy } from '../channels/policy.js';
 import { HubError } from '../errors.js';
-import { encode, type FrameOf, type FrameType } from '../protocol.js';
+import { encode, type FrameOf, type FrameType, type PresenceClient } from '../protocol.js';
+import type { MaybePromise } from '../maybe.js';
+import { statsOf } from '../presence/presence.js';
 import type { WireProfile } from '../profiles/profile.js';
 import { OVERFLOWED, type ReplyLine } from './reply-line.js';
 import type { Session } from './session.js';
@@ -33,7 +35,11 @@ export interface HandlerDeps {
   send(session: Session, frame: string): void;
   sendConnectionFrame(session: Session, uid?: string): void;
   setIdentity(session: Session, identity: Identity): void;
-  join(session: Session, channelIds: readonly string[]): string[];
+  join(session: Session, channelIds: readonly string[]): { all: string[]; fresh: string[] };
+  /** Announces (presence, join frames) channels the connection entered; after its reply went out. */
+  entered(session: Session, channelIds: readonly string[]): void;
+  /** Everyone in a channel, on every node. */
+  presence(channelId: string): MaybePromise<PresenceClient[]>;
   leave(session: Session, channelIds: readonly string[]): string[];
   /** Whether the connection is in the channel. */
   isMember(session: Session, channelId: string): boolean;
@@ -93,6 +99,18 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       }
     }
     return null;
+  };
+
+  /** Checks who may ask, then answers from presence (at once on one node, after Redis in a cluster). */
+  const answerPresence = (session: Session, frame: { channel_id: string; uid?: string | undefined }, reply: (clients: PresenceClient[]) => string) => {
+    const denied = deps.channels.canSeePresence(session.identity, frame.channel_id, deps.isMember(session, frame.channel_id));
+    if (denied) return sendError(session, denied, frame.uid);
+    const clients = deps.presence(frame.channel_id);
+    if (!(clients instanceof Promise)) return send(session, reply(clients));
+    clients.then(
+      (list) => send(session, reply(list)),
+      () => sendError(session, new HubError('presence_unavailable'), frame.uid),
+    );
   };
 
   const peer = (session: Session, kind: 'clients' | 'channels' | 'users', ids: string[], frame: { data: unknown; uid?: string | undefined }) => {
@@ -180,7 +198,9 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         const verdict = deps.channels.canSubscribe(session.identity, id);
         if (!verdict.ok) return sendError(session, verdict.error, frame.uid);
       }
-      send(session, encode.channels('subscribed', deps.join(session, frame.channel_ids), frame.uid));
+      const { all, fresh } = deps.join(session, frame.channel_ids);
+      send(session, encode.channels('subscribed', all, frame.uid));
+      if (fresh.length > 0) deps.entered(session, fresh);
     },
 
     unsubscribe(session, frame) {
@@ -190,5 +210,12 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     ping(session, frame) {
       send(session, encode.pong(frame.uid));
     },
+
+    presence: (session, frame) => answerPresence(session, frame, (clients) => encode.presence(frame.channel_id, clients, frame.uid)),
+    presence_stats: (session, frame) =>
+      answerPresence(session, frame, (clients) => {
+        const stats = statsOf(clients);
+        return encode.presenceStats(frame.channel_id, stats.num_clients, stats.num_users, frame.uid);
+      }),
   };
 }

@@ -21,6 +21,9 @@ import { DEFAULT_MAX_INFLIGHT_CHARS, DEFAULT_REPLY_LINE, ReplyLine, type ReplyLi
 import type { Session } from './session.js';
 import { ChannelPolicy } from '../channels/policy.js';
 import { NO_CHANNELS_FILE } from '../channels/load.js';
+import { Membership } from '../channels/membership.js';
+import { LocalPresence, type Presence } from '../presence/presence.js';
+import type { PresenceClient } from '../protocol.js';
 import type { WalkerRunner } from '../walkers/runner.js';
 import { nativeProfile } from '../profiles/native.js';
 import type { WireProfile } from '../profiles/profile.js';
@@ -50,6 +53,8 @@ export interface HubDeps {
   readonly clock?: Clock;
   /** Monotonic ms for the frame budget; performance.now() unless a test passes a fake clock. */
   readonly now?: () => number;
+  /** Who is in a channel across nodes; this node's registry when absent (one node). */
+  readonly presence?: Presence;
   /** Frames in, error frames, frame-budget refusals; nothing is counted when absent. */
   readonly metrics?: Pick<Metrics, 'frameIn' | 'errorFrame' | 'rateLimited'>;
 }
@@ -74,6 +79,8 @@ export class Hub {
   private readonly profile: WireProfile;
   private readonly line: ReplyLine;
   readonly channels: ChannelPolicy;
+  readonly presence: Presence;
+  private readonly membership: Membership;
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
@@ -99,6 +106,8 @@ export class Hub {
     // Encoded once: a refused frame is answered without parsing it (so without its uid) or allocating.
     this.rateLimitedFrame = this.profile.frameError(new HubError('rate_limited', `Over ${rate?.perSec ?? 0} frames/s (burst ${rate?.burst ?? 0}); frame dropped`), undefined);
     this.channels = deps.options.channels ?? new ChannelPolicy(NO_CHANNELS_FILE);
+    this.presence = deps.presence ?? new LocalPresence((channel) => this.localMembers(channel));
+    this.membership = new Membership(this.channels, this.presence, (channel, frame) => broker.publish({ kind: 'channels', ids: [channel], frame }));
     this.line = new ReplyLine(deps.options.replyLine ?? DEFAULT_REPLY_LINE, (session, frame) => session.conn?.send(frame));
     this.handlers = createHandlers({
       authenticator: deps.authenticator,
@@ -115,6 +124,8 @@ export class Hub {
       setIdentity: (session, identity) => this.setIdentity(session, identity),
       join: (session, ids) => this.join(session, ids),
       leave: (session, ids) => this.leave(session, ids),
+      entered: (session, ids) => this.membership.entered(presenceClient(session), ids),
+      presence: (channelId) => this.presence.list(channelId),
       isMember: (session, id) => this.registry.get(session.clientId)?.channels.has(id) ?? false,
       errorSent: (code) => this.metrics.errorFrame(code),
     });
@@ -138,6 +149,7 @@ export class Hub {
     conn.subscribe(topics.broadcast);
     this.scheduleExpiry(session);
     this.sendConnectionFrame(session);
+    this.membership.entered(presenceClient(session), [session.channelId]);
   }
 
   close(session: Session): void {
@@ -146,7 +158,8 @@ export class Hub {
     session.gone?.abort(new Error('socket closed'));
     // Replies still waiting can no longer be sent; walkers that finish later find no line.
     this.line.drop(session);
-    this.registry.remove(session.clientId);
+    const record = this.registry.remove(session.clientId);
+    if (record !== undefined) this.membership.left(presenceClient(session), record.channels.keys());
   }
 
   /** One incoming frame; `text` is null for a binary frame. Never throws. */
@@ -176,6 +189,23 @@ export class Hub {
       (this.handlers[frame.type] as Handler<FrameType>)(session, frame, at, text.length);
     } catch (err) {
       this.sendError(session, this.asHubError(session, err, frame.type), frame.uid);
+    }
+  }
+
+  /** This node's members of `channel`, as presence shows them. */
+  localMembers(channel: string): PresenceClient[] {
+    const out: PresenceClient[] = [];
+    for (const clientId of this.registry.clientsInChannel(channel) ?? []) {
+      const record = this.registry.get(clientId);
+      if (record !== undefined) out.push({ client_id: clientId, root_id: record.rootId });
+    }
+    return out;
+  }
+
+  /** This node's members of every channel presence tracks (for a shared presence store's refresh). */
+  *presenceChannels(): Generator<[string, PresenceClient[]]> {
+    for (const [channel] of this.registry.channelMembers()) {
+      if (this.membership.tracked(channel)) yield [channel, this.localMembers(channel)];
     }
   }
 
@@ -307,11 +337,14 @@ export class Hub {
     if (conn !== null) this.scheduleExpiry(session);
     if (conn === null || previous === identity.root_id) return;
     this.registry.setUser(session.clientId, identity.root_id);
+    const record = this.registry.get(session.clientId);
+    if (record !== undefined) this.membership.changedUser(presenceClient(session), record.channels.keys());
   }
 
-  private join(session: Session, channelIds: readonly string[]): string[] {
+  /** Joins the channels; `fresh`: those it was not in before (the caller announces them once it has replied). */
+  private join(session: Session, channelIds: readonly string[]): { all: string[]; fresh: string[] } {
     const record = this.registry.get(session.clientId);
-    if (!record || session.conn === null) return [];
+    if (!record || session.conn === null) return { all: [], fresh: [] };
     const fresh = [...new Set(channelIds)].filter((id) => !record.channels.has(id));
     if (record.channels.size + fresh.length > MAX_CHANNELS_PER_CONNECTION) {
       throw new HubError('forbidden', `A connection may be in at most ${MAX_CHANNELS_PER_CONNECTION} channels`);
@@ -320,15 +353,23 @@ export class Hub {
       this.registry.join(session.clientId, id);
       session.conn.subscribe(topics.channel(id));
     }
-    return [...record.channels.keys()];
+    return { all: [...record.channels.keys()], fresh };
   }
 
   private leave(session: Session, channelIds: readonly string[]): string[] {
     const record = this.registry.get(session.clientId);
     if (!record || session.conn === null) return [];
+    const gone: string[] = [];
     for (const id of channelIds) {
-      if (this.registry.leave(session.clientId, id)) session.conn.unsubscribe(topics.channel(id));
+      if (!this.registry.leave(session.clientId, id)) continue;
+      session.conn.unsubscribe(topics.channel(id));
+      gone.push(id);
     }
+    this.membership.left(presenceClient(session), gone);
     return [...record.channels.keys()];
   }
+}
+
+function presenceClient(session: Session): PresenceClient {
+  return { client_id: session.clientId, root_id: session.identity.root_id };
 }

@@ -95,6 +95,11 @@ export class Registry<C> {
     return this.channels.get(channel);
   }
 
+  /** Every channel with a member here, with its members. */
+  channelMembers(): IterableIterator<[string, ReadonlySet<string>]> {
+    return this.channels.entries();
+  }
+
   clientsOfUser(rootId: string): ReadonlySet<string> | undefined {
     return this.users.get(rootId);
   }

@@ -1,0 +1,50 @@
+/**
+ * What happens when a connection enters or leaves a channel, by the channel's namespace: its
+ * presence entry is written or removed, and with `join_leave` every member (on every node) gets a
+ * `join` / `leave` frame. Channels of namespaces with neither cost one namespace lookup.
+ */
+import type { Presence } from '../presence/presence.js';
+import { encode, type PresenceClient } from '../protocol.js';
+import type { ChannelPolicy } from './policy.js';
+
+/** Publishes a frame to a channel's members on every node. */
+export type PublishToChannel = (channel: string, frame: string) => void;
+
+export class Membership {
+  constructor(
+    private readonly policy: ChannelPolicy,
+    private readonly presence: Presence,
+    private readonly publish: PublishToChannel,
+  ) {}
+
+  /** `client` is in `channels` now; call after any reply it is owed went out, so its own `join` comes after it. */
+  entered(client: PresenceClient, channels: Iterable<string>): void {
+    for (const channel of channels) {
+      const ns = this.policy.namespaceOf(channel);
+      if (ns === null) continue;
+      if (ns.presence !== 'none') this.presence.joined(channel, client);
+      if (ns.options.join_leave) this.publish(channel, encode.joinLeave('join', channel, client));
+    }
+  }
+
+  /** `client` left `channels` (unsubscribed, or its socket closed). */
+  left(client: PresenceClient, channels: Iterable<string>): void {
+    for (const channel of channels) {
+      const ns = this.policy.namespaceOf(channel);
+      if (ns === null) continue;
+      if (ns.presence !== 'none') this.presence.left(channel, client.client_id);
+      if (ns.options.join_leave) this.publish(channel, encode.joinLeave('leave', channel, client));
+    }
+  }
+
+  /** `client` (now with its new root) changed user while in `channels`: presence shows the new root. */
+  changedUser(client: PresenceClient, channels: Iterable<string>): void {
+    for (const channel of channels) if (this.tracked(channel)) this.presence.joined(channel, client);
+  }
+
+  /** Whether `channel` is one whose members presence tracks. */
+  tracked(channel: string): boolean {
+    const ns = this.policy.namespaceOf(channel);
+    return ns !== null && ns.presence !== 'none';
+  }
+}
