@@ -4,7 +4,7 @@
  */
 import type { Authenticator } from '../auth/authenticator.js';
 import { isAuthenticated, publicIdentity, type Identity } from '../auth/identity.js';
-import type { Broker } from '../broker/broker.js';
+import type { Broker, TargetKind } from '../broker/broker.js';
 import { HubError } from '../errors.js';
 import { encode, type FrameOf, type FrameType } from '../protocol.js';
 import type { WireProfile } from '../profiles/profile.js';
@@ -24,6 +24,12 @@ export interface HandlerDeps {
   readonly maxInflightWalkers: number;
   send(session: Session, frame: string): void;
   sendConnectionFrame(session: Session, uid?: string): void;
+  connectionFrame(session: Session, uid?: string): string;
+  /**
+   * Sends `reply` once this node's subscriptions to `ids` of `kind` are live (synchronously when
+   * they are already); the socket's later frames are held until it has gone out (hold.ts).
+   */
+  replyWhenLive(session: Session, kind: TargetKind, ids: readonly string[], reply: string): void;
   setIdentity(session: Session, identity: Identity): void;
   join(session: Session, channelIds: readonly string[]): string[];
   leave(session: Session, channelIds: readonly string[]): string[];
@@ -141,7 +147,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         }
       }
       deps.setIdentity(session, identity);
-      deps.sendConnectionFrame(session, frame.uid);
+      // An acknowledgement means the subscription is live: the new user's topic is confirmed first.
+      deps.replyWhenLive(session, 'users', [identity.root_id], deps.connectionFrame(session, frame.uid));
     },
 
     connection(session, frame) {
@@ -149,7 +156,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     },
 
     subscribe(session, frame) {
-      send(session, encode.channels('subscribed', deps.join(session, frame.channel_ids), frame.uid));
+      // An acknowledgement means the subscription is live: every named channel is confirmed first.
+      deps.replyWhenLive(session, 'channels', frame.channel_ids, encode.channels('subscribed', deps.join(session, frame.channel_ids), frame.uid));
     },
 
     unsubscribe(session, frame) {
