@@ -192,6 +192,12 @@ const fields = {
     schema: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('wh:'),
     help: 'prefix of every Redis topic (deployments sharing one Redis use different ones)',
   },
+  brokerConfirmTimeoutMs: {
+    flag: 'broker-confirm-timeout',
+    env: 'WALKER_HUB_BROKER_CONFIRM_TIMEOUT',
+    schema: int(100, 60_000).default(2500),
+    help: 'longest a `subscribed` / `connection` reply waits for Redis to confirm the subscriptions it needs, ms',
+  },
   protocol: {
     flag: 'protocol',
     env: 'WALKER_HUB_PROTOCOL',

@@ -101,6 +101,11 @@ export const closeCodes = {
   replyBacklog: 4008,
   /** The hub is draining (SIGTERM/SIGINT): reconnect, to another node or to this one once it is back. */
   restarting: 1012,
+  /**
+   * Over 256 frames or 1 MiB sent while a reply (`subscribed`, `connection`) waited for the broker
+   * to confirm a subscription (src/hub/hold.ts). Reconnect, and wait for replies before sending more.
+   */
+  heldOverflow: 4009,
 } as const;
 
 /** Flattens validation issues (zod's shape) into `{path, message}` pairs with dotted paths. */

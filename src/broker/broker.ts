@@ -61,6 +61,14 @@ export interface Broker {
   sendControl(text: string): void;
   onControl(listener: ControlListener): void;
   health(): BrokerHealth;
+  /**
+   * Whether this node's subscriptions to the given targets (tracked ones; others are ignored) are
+   * live: confirmed by the server on the current connection, so a notification published anywhere
+   * from now on reaches this node. `null`: live already (answer synchronously; always for the
+   * memory broker). Otherwise resolves `true` once they are, or `false` when the bounded wait
+   * (config `brokerConfirmTimeoutMs`) ran out or the broker is down; it never rejects.
+   */
+  whenLive(kind: TargetKind, ids: readonly string[]): Promise<boolean> | null;
   /** Resolves once every subscription change made so far has been acknowledged (or cannot be sent now). */
   settled(): Promise<void>;
   close(): Promise<void>;

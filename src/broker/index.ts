@@ -3,13 +3,15 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Broker } from './broker.js';
 import { MemoryBroker } from './memory.js';
-import { createClusterBroker, parseClusterNodes } from './redis-cluster.js';
-import { createRedisBroker } from './redis.js';
+import { PubSubBroker } from './pubsub.js';
+import { ClusterPubSub, parseClusterNodes } from './redis-cluster.js';
+import { RedisPubSub } from './redis.js';
 
-export type BrokerConfig = Pick<Config, 'redisUrl' | 'redisClusterNodes' | 'redisPrefix'>;
+export type BrokerConfig = Pick<Config, 'redisUrl' | 'redisClusterNodes' | 'redisPrefix' | 'brokerConfirmTimeoutMs'>;
 
 export function createBroker(config: BrokerConfig, log: Logger): Broker {
-  if (config.redisClusterNodes !== undefined) return createClusterBroker(parseClusterNodes(config.redisClusterNodes), config.redisPrefix, log);
-  if (config.redisUrl !== undefined) return createRedisBroker(config.redisUrl, config.redisPrefix, log);
+  const options = { prefix: config.redisPrefix, log, confirmTimeoutMs: config.brokerConfirmTimeoutMs };
+  if (config.redisClusterNodes !== undefined) return new PubSubBroker(new ClusterPubSub(parseClusterNodes(config.redisClusterNodes)), options);
+  if (config.redisUrl !== undefined) return new PubSubBroker(new RedisPubSub(config.redisUrl), options);
   return new MemoryBroker();
 }

@@ -14,6 +14,11 @@ export class MemoryBroker implements Broker {
 
   track(_kind: TargetKind, _id: string): void {}
   untrack(_kind: TargetKind, _id: string): void {}
+  /** One node: a target is live the moment it is tracked. */
+  whenLive(_kind: TargetKind, _ids: readonly string[]): null {
+    return null;
+  }
+
   sendControl(_text: string): void {}
   onControl(_listener: ControlListener): void {}
 

@@ -60,6 +60,8 @@ export function withDeadline(promise: Promise<unknown>, ms: number): Promise<voi
 export interface PubSubBrokerOptions {
   /** Prefix of every topic, so deployments (or test runs) can share one Redis. */
   readonly prefix: string;
+  /** Longest wait of `whenLive` for the server to confirm a subscription, ms. */
+  readonly confirmTimeoutMs?: number;
   readonly log: Logger;
 }
 
@@ -88,7 +90,7 @@ export class PubSubBroker implements Broker {
     this.prefix = options.prefix;
     this.control = controlTopic(options.prefix);
     this.log = options.log.child({ broker: client.type });
-    this.subscriptions = new Subscriptions(client, (err) => this.failed(err));
+    this.subscriptions = new Subscriptions(client, (err) => this.failed(err), options.confirmTimeoutMs);
   }
 
   async start(deliver: DeliverLocally): Promise<void> {
@@ -121,6 +123,11 @@ export class PubSubBroker implements Broker {
 
   untrack(kind: TargetKind, id: string): void {
     this.subscriptions.delete(targetTopic(this.prefix, kind, id));
+  }
+
+  whenLive(kind: TargetKind, ids: readonly string[]): Promise<boolean> | null {
+    const topics = kind === 'broadcast' ? [targetTopic(this.prefix, kind, BROADCAST_ID)] : ids.map((id) => targetTopic(this.prefix, kind, id));
+    return this.subscriptions.whenLive(topics);
   }
 
   sendControl(text: string): void {

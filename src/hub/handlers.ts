@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Authenticator } from '../auth/authenticator.js';
 import { isAuthenticated, publicIdentity, type Identity } from '../auth/identity.js';
-import type { Broker } from '../broker/broker.js';
+import type { Broker, TargetKind } from '../broker/broker.js';
 import type { ChannelPolicy, PeerPolicy } from '../channels/policy.js';
 import { HubError } from '../errors.js';
 import { encode, type FrameOf, type FrameType, type PresenceClient } from '../protocol.js';
@@ -34,6 +34,12 @@ export interface HandlerDeps {
   readonly line: ReplyLine;
   send(session: Session, frame: string): void;
   sendConnectionFrame(session: Session, uid?: string): void;
+  connectionFrame(session: Session, uid?: string): string;
+  /**
+   * Sends `reply` once this node's subscriptions to `ids` of `kind` are live (synchronously when
+   * they are already); the socket's later frames are held until it has gone out (hold.ts).
+   */
+  replyWhenLive(session: Session, kind: TargetKind, ids: readonly string[], reply: string, after?: () => void): void;
   setIdentity(session: Session, identity: Identity): void;
   join(session: Session, channelIds: readonly string[]): { all: string[]; fresh: string[] };
   /** Announces (presence, join frames) channels the connection entered; after its reply went out. */
@@ -184,7 +190,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         }
       }
       deps.setIdentity(session, identity);
-      deps.sendConnectionFrame(session, frame.uid);
+      // An acknowledgement means the subscription is live: the new user's topic is confirmed first.
+      deps.replyWhenLive(session, 'users', [identity.root_id], deps.connectionFrame(session, frame.uid));
     },
 
     connection(session, frame) {
@@ -199,8 +206,9 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         if (!verdict.ok) return sendError(session, verdict.error, frame.uid);
       }
       const { all, fresh } = deps.join(session, frame.channel_ids);
-      send(session, encode.channels('subscribed', all, frame.uid));
-      if (fresh.length > 0) deps.entered(session, fresh);
+      // An acknowledgement means the subscription is live: every named channel is confirmed first;
+      // the channels entered are announced (presence, join frames) right after the reply.
+      deps.replyWhenLive(session, 'channels', frame.channel_ids, encode.channels('subscribed', all, frame.uid), fresh.length > 0 ? () => deps.entered(session, fresh) : undefined);
     },
 
     unsubscribe(session, frame) {

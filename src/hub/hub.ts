@@ -13,6 +13,7 @@ import { createLocalDelivery, localReach } from './delivery.js';
 import { noMetrics, type Metrics } from '../metrics/sinks.js';
 import type { TargetKind } from '../broker/broker.js';
 import { FrameBudget, type FrameRateOptions } from './frame-rate.js';
+import { allLive, Gate } from './hold.js';
 import { createHandlers, type Handler, type HandlerTable, type PeerPolicy } from './handlers.js';
 import type { Logger } from '../log.js';
 import { encode, frameTypes, inboundFrameSchema, MAX_TARGET_IDS, salvageUid, walkerFrameFast, type FrameType, type InboundFrame } from '../protocol.js';
@@ -81,6 +82,8 @@ export class Hub {
   readonly channels: ChannelPolicy;
   readonly presence: Presence;
   private readonly membership: Membership;
+  /** Holds a socket's frames while its reply waits for the broker (hold.ts). */
+  private readonly gate = new Gate((session, text, at) => this.dispatch(session, text, at));
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log;
@@ -121,6 +124,8 @@ export class Hub {
       line: this.line,
       send: (session, frame) => session.conn?.send(frame),
       sendConnectionFrame: (session, uid) => this.sendConnectionFrame(session, uid),
+      connectionFrame: (session, uid) => this.connectionFrame(session, uid),
+      replyWhenLive: (session, kind, ids, reply, after) => this.gate.reply(session, this.deps.broker.whenLive(kind, ids), reply, after),
       setIdentity: (session, identity) => this.setIdentity(session, identity),
       join: (session, ids) => this.join(session, ids),
       leave: (session, ids) => this.leave(session, ids),
@@ -139,7 +144,7 @@ export class Hub {
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
     const clientId = nanoid();
     const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
-    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, inflightChars: 0, expiry: null, gone: null, caller: null, replies: null, frames, log: this.log.child({ client_id: clientId }) };
+    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, inflightChars: 0, expiry: null, gone: null, caller: null, replies: null, frames, held: null, log: this.log.child({ client_id: clientId }) };
   }
 
   open(session: Session, conn: Connection): void {
@@ -148,8 +153,15 @@ export class Hub {
     conn.subscribe(topics.channel(session.channelId));
     conn.subscribe(topics.broadcast);
     this.scheduleExpiry(session);
-    this.sendConnectionFrame(session);
-    this.membership.entered(presenceClient(session), [session.channelId]);
+    // The connection frame says the socket is reachable as client, user, channel and by broadcast.
+    const broker = this.deps.broker;
+    const live = allLive([
+      broker.whenLive('clients', [session.clientId]),
+      broker.whenLive('users', [session.identity.root_id]),
+      broker.whenLive('channels', [session.channelId]),
+      broker.whenLive('broadcast', [BROADCAST_ID]),
+    ]);
+    this.gate.reply(session, live, this.connectionFrame(session), () => this.membership.entered(presenceClient(session), [session.channelId]));
   }
 
   close(session: Session): void {
@@ -181,6 +193,12 @@ export class Hub {
         return session.conn.end(closeCodes.rateLimited, 'frame rate limit exceeded');
       }
     }
+    if (session.held !== null) return this.gate.hold(session, text, at);
+    this.dispatch(session, text, at);
+  }
+
+  /** One frame past the frame budget: now, or once a reply this socket waits for has gone out (hold.ts). */
+  private dispatch(session: Session, text: string | null, at: number | undefined): void {
     if (text === null) return this.sendError(session, new HubError('binary_frame'));
     const frame = this.parse(session, text);
     if (frame === null) return this.metrics.frameIn('invalid');
@@ -291,7 +309,11 @@ export class Hub {
   }
 
   private sendConnectionFrame(session: Session, uid?: string): void {
-    session.conn?.send(encode.connection({ client_id: session.clientId, root_id: session.identity.root_id, channel_id: session.channelId }, uid));
+    session.conn?.send(this.connectionFrame(session, uid));
+  }
+
+  private connectionFrame(session: Session, uid?: string): string {
+    return encode.connection({ client_id: session.clientId, root_id: session.identity.root_id, channel_id: session.channelId }, uid);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { ClockTimer } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Connection } from './connection.js';
 import type { FrameBudget } from './frame-rate.js';
+import type { HeldFrames } from './hold.js';
 import type { ReplyQueue } from './reply-queue.js';
 import type { WalkerCall } from '../walkers/runner.js';
 
@@ -33,4 +34,6 @@ export interface Session {
   replies: ReplyQueue | null;
   /** Frames this socket may still send (null when the frame rate is not limited). */
   readonly frames: FrameBudget | null;
+  /** Set while a reply waits for the broker to confirm a subscription: later frames wait here (see hold.ts). */
+  held: HeldFrames | null;
 }

@@ -37,6 +37,10 @@ export class MeteredBroker implements Broker {
     this.inner.untrack(kind, id);
   }
 
+  whenLive(kind: TargetKind, ids: readonly string[]): Promise<boolean> | null {
+    return this.inner.whenLive(kind, ids);
+  }
+
   sendControl(text: string): void {
     this.inner.sendControl(text);
   }

@@ -86,6 +86,7 @@ export const jacCloudProfile: WireProfile = {
     publish: (d) => inner.publish(d.kind === 'users' && d.ids.some((id) => ROOT_ALIAS.test(id)) ? { ...d, ids: d.ids.map(canonicalRootId) } : d),
     track: (kind, id) => inner.track(kind, id),
     untrack: (kind, id) => inner.untrack(kind, id),
+    whenLive: (kind, ids) => inner.whenLive(kind, ids),
     sendControl: (text) => inner.sendControl(text),
     onControl: (listener) => inner.onControl(listener),
     health: () => inner.health(),

@@ -64,8 +64,29 @@ export function brokerContract(name: string, options: { multiNode: boolean }, fa
     });
 
     // A single-node broker has no other node to reach: these are not registered for it (rather than skipped).
+    if (!options.multiNode) {
+      it('reports a tracked target live at once (null: answer synchronously)', async () => {
+        const a = await fixture.node();
+        a.broker.track('channels', 'room');
+        expect(a.broker.whenLive('channels', ['room'])).toBeNull();
+      });
+    }
     if (options.multiNode) {
       describe('across nodes', () => {
+        it('delivers from another node as soon as whenLive says a freshly tracked target is live', async () => {
+          const [a, b] = [await fixture.node(), await fixture.node()];
+          for (let i = 0; i < 50; i++) {
+            a.broker.track('channels', `live-${i}`);
+            expect(await a.broker.whenLive('channels', [`live-${i}`])).toBe(true);
+            // Live now: confirmed on the server, answered synchronously from here on.
+            expect(a.broker.whenLive('channels', [`live-${i}`])).toBeNull();
+            b.broker.publish({ kind: 'channels', ids: [`live-${i}`], frame: frame(i) });
+          }
+          // Different topics (shards, in a cluster) keep no order among each other: every one arrives.
+          await a.got.wait((d) => d.ids.some((id) => id.startsWith('live-')), 50);
+          expect([...a.got.frames()].sort()).toEqual(Array.from({ length: 50 }, (_, i) => frame(i)).sort());
+        });
+
         it('delivers to a node that tracks the target, and not to one that does not', async () => {
           const [a, b, c] = [await fixture.node(), await fixture.node(), await fixture.node()];
           a.broker.track('users', 'u1');

@@ -1,9 +1,10 @@
 /** Three hubs over a Redis Cluster's sharded pub/sub (REDIS_CLUSTER_NODES). */
 import { clusterAdmin, REDIS_CLUSTER_NODES, withService } from '../broker-helpers.js';
-import { clusterSuite } from './cluster.suite.js';
+import { ackLiveSuite } from './ack-live.suite.js';
+import { clusterSuite, type ClusterTarget } from './cluster.suite.js';
 
 withService('cluster over Redis Cluster', 'REDIS_CLUSTER_NODES', REDIS_CLUSTER_NODES, (list) => {
-  clusterSuite({
+  const target: ClusterTarget = {
     name: 'Redis Cluster',
     config: { redisClusterNodes: list },
     admin: async () => {
@@ -11,5 +12,7 @@ withService('cluster over Redis Cluster', 'REDIS_CLUSTER_NODES', REDIS_CLUSTER_N
       await new Promise<void>((resolve, reject) => admin.once('ready', resolve).once('error', reject));
       return admin;
     },
-  });
+  };
+  clusterSuite(target);
+  ackLiveSuite(target);
 });

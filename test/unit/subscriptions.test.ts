@@ -127,3 +127,119 @@ describe('Subscriptions', () => {
     expect(calls).toHaveLength(1);
   });
 });
+
+/** A fake server whose replies the test releases by hand, to see what is live before and after. */
+function manual() {
+  const calls: Array<{ op: 'sub' | 'unsub'; topics: string[]; reply: () => void; fail: () => void }> = [];
+  const call = (op: 'sub' | 'unsub') => (topics: string[]) =>
+    new Promise<unknown>((resolve, reject) => calls.push({ op, topics, reply: () => resolve(undefined), fail: () => reject(new Error('dropped')) }));
+  const subs = new Subscriptions({ subscribe: call('sub'), unsubscribe: call('unsub') }, () => {}, 60_000);
+  /** Lets the batching turn run, so the commands are sent. */
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  return { subs, calls, turn };
+}
+
+describe('Subscriptions: what is live', () => {
+  it('is live only once the server confirmed the SUBSCRIBE; topics not wanted are ignored', async () => {
+    const { subs, calls, turn } = manual();
+    subs.up(true);
+    subs.add('a');
+    expect(subs.whenLive(['not-wanted'])).toBeNull();
+    const live = subs.whenLive(['a', 'a']);
+    expect(live).toBeInstanceOf(Promise);
+    let done: boolean | null = null;
+    void live!.then((ok) => (done = ok));
+    await turn();
+    expect(calls.map((c) => [c.op, c.topics])).toEqual([['sub', ['a']]]);
+    expect(done).toBeNull();
+    calls[0]!.reply();
+    await live;
+    expect(done).toBe(true);
+    expect(subs.whenLive(['a'])).toBeNull();
+  });
+
+  it('waits for every topic of a wait, and a topic no longer wanted counts as done', async () => {
+    const { subs, calls, turn } = manual();
+    subs.up(true);
+    subs.add('a');
+    await turn();
+    subs.add('b');
+    const live = subs.whenLive(['a', 'b'])!;
+    let done: boolean | null = null;
+    void live.then((ok) => (done = ok));
+    await turn();
+    calls[0]!.reply();
+    await turn();
+    expect(done).toBeNull();
+    subs.add('c');
+    subs.delete('b');
+    expect(await live).toBe(true);
+  });
+
+  it('is not live after an UNSUBSCRIBE was sent, nor from a stale SUBSCRIBE reply, until confirmed again', async () => {
+    const { subs, calls, turn } = manual();
+    subs.up(true);
+    subs.add('a');
+    await turn();
+    calls[0]!.reply();
+    await turn();
+    expect(subs.whenLive(['a'])).toBeNull();
+    subs.delete('a');
+    await turn();
+    subs.add('a');
+    await turn();
+    expect(calls.map((c) => c.op)).toEqual(['sub', 'unsub', 'sub']);
+    const live = subs.whenLive(['a'])!;
+    expect(live).toBeInstanceOf(Promise);
+    // The UNSUBSCRIBE's reply confirms nothing; the second SUBSCRIBE's does.
+    calls[1]!.reply();
+    await turn();
+    expect(subs.whenLive(['a'])).not.toBeNull();
+    calls[2]!.reply();
+    expect(await live).toBe(true);
+  });
+
+  it('re-arms on a dropped connection: a reply from before confirms nothing, and a kept subscription is asked again when awaited', async () => {
+    const { subs, calls, turn } = manual();
+    subs.up(true);
+    subs.add('a');
+    await turn();
+    calls[0]!.reply();
+    await turn();
+    subs.add('b');
+    await turn();
+    subs.down();
+    calls[1]!.reply();
+    await turn();
+    expect(subs.whenLive(['a'])).not.toBeNull();
+    expect(subs.whenLive(['b'])).not.toBeNull();
+    // A connection that kept its subscriptions (Redis Cluster: ioredis re-subscribes itself): asked again, idempotently.
+    subs.up(false);
+    await turn();
+    expect(calls.slice(2).map((c) => [c.op, [...c.topics].sort()])).toEqual([['sub', ['a', 'b']]]);
+    calls[2]!.reply();
+    await turn();
+    expect(subs.whenLive(['a', 'b'])).toBeNull();
+  });
+
+  it('ends a wait with false after the timeout, at once when down longer than that, and on close', async () => {
+    const ops = { subscribe: () => new Promise<unknown>(() => {}), unsubscribe: () => Promise.resolve() };
+    const subs = new Subscriptions(ops, () => {}, 100);
+    subs.up(true);
+    subs.add('a');
+    expect(await subs.whenLive(['a'])).toBe(false);
+    subs.down();
+    const downWait = subs.whenLive(['a'])!;
+    expect(await downWait).toBe(false);
+    // Down for over 100 ms now: no wait at all.
+    const started = performance.now();
+    expect(await subs.whenLive(['a'])).toBe(false);
+    expect(performance.now() - started).toBeLessThan(50);
+    subs.up(true);
+    const closing = subs.whenLive(['a'])!;
+    // Waiters end first; close() itself then waits for the SUBSCRIBE that never gets a reply (the broker bounds that).
+    void subs.close();
+    expect(await closing).toBe(false);
+    expect(subs.whenLive(['a'])).toBeNull();
+  });
+});
