@@ -10,8 +10,9 @@
  *
  * Re-subscribing is ours too: after a shard connection reconnects, its held topics are sent again
  * (grouped by slot: a multi-topic SSUBSCRIBE must stay within one slot); after the slot map changes
- * (`reconcile`, on every refresh of the cluster's slot cache, which a MOVED reply or an unsolicited
- * SUNSUBSCRIBE from a migrated slot triggers), topics move to their new owner.
+ * (`reconcile`, on every refresh of the cluster's slot cache: periodic, and on a MOVED reply, an
+ * unsolicited SUNSUBSCRIBE from a migrated slot, or a shard connection closing), topics move to
+ * their new owner.
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { withDeadline } from './pubsub.js';
@@ -195,6 +196,9 @@ export class ShardSubscribers {
     redis.on('close', () => {
       for (const settle of shard.onClose) settle();
       shard.onClose.clear();
+      // The node may have failed over to a replica (a new master key): re-read the slot map, at
+      // most once per reconnect attempt of this connection (0.1 s doubling to 2 s).
+      if (!this.closed) this.cluster.refreshSlotsCache();
     });
     redis.on('ready', () => {
       // A new connection holds no subscriptions: send every held topic again, slot by slot.

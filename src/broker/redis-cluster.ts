@@ -32,6 +32,8 @@ export function parseClusterNodes(list: string): ClusterNode[] {
     });
 }
 
+const SLOTS_REFRESH_MS = 5000;
+
 export class ClusterPubSub implements PubSubClient {
   readonly type = 'redis-cluster';
   private readonly cluster: Cluster;
@@ -53,6 +55,9 @@ export class ClusterPubSub implements PubSubClient {
       retryDelayOnClusterDown: 0,
       // A command in flight when a shard's connection drops is not re-sent after the reconnect: at most once.
       redisOptions: { connectTimeout: 2000, autoResendUnfulfilledCommands: false },
+      // Re-read the slot map this often (ms) even when no reply says it changed, so a move the
+      // shard subscriber connections were not told of still reaches them (ShardSubscribers.reconcile).
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
     });
     this.shards = new ShardSubscribers(
       this.cluster,
