@@ -110,7 +110,7 @@ export class ShardSubscribers {
             const still = topics.filter((topic) => this.held.get(topic)?.shard === shard);
             return still.length === 0 ? undefined : this.send(shard, 'ssubscribe', still);
           })
-          .catch((err: unknown) => this.refused(topics, op, err)),
+          .catch((err: unknown) => this.refused(shard, topics, op, err)),
       );
     });
     return Promise.all(sends).then(() => {
@@ -224,11 +224,14 @@ export class ShardSubscribers {
     hold.shard.topics.delete(topic);
   }
 
-  /** An SSUBSCRIBE failed: its topics are forgotten (unless a later call holds them) and it rejects. */
-  private refused(topics: readonly string[], op: number, err: unknown): never {
+  /**
+   * An SSUBSCRIBE failed: its topics are forgotten and it rejects. Not those a later call holds, nor
+   * those moved to another shard meanwhile (the move sends them there).
+   */
+  private refused(shard: Shard, topics: readonly string[], op: number, err: unknown): never {
     for (const topic of topics) {
       const hold = this.held.get(topic);
-      if (hold?.op === op) this.forget(topic, hold);
+      if (hold?.op === op && hold.shard === shard) this.forget(topic, hold);
     }
     throw err;
   }

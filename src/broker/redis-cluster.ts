@@ -88,7 +88,8 @@ export class ClusterPubSub implements PubSubClient {
     let warming: Promise<void> = Promise.resolve();
     this.cluster.on('ready', () => {
       // Never fresh: the shard connections keep (and re-send) what they hold across cluster outages.
-      warming = this.warm().then(() => {
+      // The shard subscriber connections are opened alongside, so the first subscriptions need not wait.
+      warming = Promise.all([this.warm(), this.shards.open()]).then(() => {
         events.subscriberUp(false);
         events.changed();
       });
@@ -122,12 +123,11 @@ export class ClusterPubSub implements PubSubClient {
    * Opens the connection to every master before publishing. ioredis opens them lazily, and
    * commands written while one is still opening can reach the server out of order (seen with
    * 200 SPUBLISHes to one topic on 6.0.0), which would break order per publisher and target.
-   * Opens the shard subscriber connections too, so the first subscriptions need not wait.
    */
   private async warm(): Promise<void> {
     this.warmed = false;
     // A master that does not answer is not waited for: its topics are dropped until it reconnects.
-    await Promise.all([...this.cluster.nodes('master').map((node) => node.ping().catch((err: unknown) => err)), this.shards.open()]);
+    await Promise.all(this.cluster.nodes('master').map((node) => node.ping().catch((err: unknown) => err)));
     this.warmed = true;
   }
 
