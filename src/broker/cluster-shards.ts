@@ -198,7 +198,7 @@ export class ShardSubscribers {
       shard.onClose.clear();
       // The node may have failed over to a replica (a new master key): re-read the slot map, at
       // most once per reconnect attempt of this connection (0.1 s doubling to 2 s).
-      if (!this.closed) this.cluster.refreshSlotsCache();
+      if (!this.closed && this.shards.get(shard.key) === shard) this.cluster.refreshSlotsCache();
     });
     redis.on('ready', () => {
       // A new connection holds no subscriptions: send every held topic again, slot by slot.
