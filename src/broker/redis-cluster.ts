@@ -1,13 +1,15 @@
 /**
  * Redis Cluster sharded pub/sub (`REDIS_CLUSTER_NODES`, Redis 7+): SPUBLISH goes to the shard that
- * owns the topic's slot, and ioredis keeps one SSUBSCRIBE connection per shard
- * (`shardedSubscribers`), so each shard carries only its own topics and a node's traffic is
- * spread over every shard. ioredis re-subscribes its sharded channels itself after a reconnect or
- * a slot move, so `Subscriptions` is not asked to re-send them.
+ * owns the topic's slot over ioredis's cluster connections, and SSUBSCRIBEs are held on one
+ * connection per shard of our own (`ShardSubscribers`, cluster-shards.ts), so each shard carries
+ * only its own topics and a node's traffic is spread over every shard. Those connections
+ * re-subscribe their topics after a reconnect or a slot move, so `Subscriptions` is not asked to
+ * re-send them.
  */
 import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { PubSubBroker, withDeadline, type PubSubClient, type PubSubEvents } from './pubsub.js';
+import { ShardSubscribers } from './cluster-shards.js';
 import { reconnectDelayMs } from './reconnect.js';
 import { keySlot } from './slot.js';
 
@@ -30,17 +32,20 @@ export function parseClusterNodes(list: string): ClusterNode[] {
     });
 }
 
+const SLOTS_REFRESH_MS = 5000;
+
 export class ClusterPubSub implements PubSubClient {
   readonly type = 'redis-cluster';
   private readonly cluster: Cluster;
+  private readonly shards: ShardSubscribers;
+  private events: PubSubEvents | null = null;
   private warmed = false;
   /** Node connections by `host:port`, the keys of `cluster.slots`. */
   private byKey = new Map<string, Redis>();
 
-  constructor(nodes: readonly ClusterNode[]) {
+  constructor(nodes: readonly ClusterNode[], connectionName = 'walker-hub') {
     this.cluster = new Cluster([...nodes], {
       lazyConnect: true,
-      shardedSubscribers: true,
       enableOfflineQueue: false,
       clusterRetryStrategy: reconnectDelayMs,
       clusterNodeRetryStrategy: reconnectDelayMs,
@@ -50,16 +55,44 @@ export class ClusterPubSub implements PubSubClient {
       retryDelayOnClusterDown: 0,
       // A command in flight when a shard's connection drops is not re-sent after the reconnect: at most once.
       redisOptions: { connectTimeout: 2000, autoResendUnfulfilledCommands: false },
+      // Re-read the slot map this often (ms) even when no reply says it changed, so a move the
+      // shard subscriber connections were not told of still reaches them (ShardSubscribers.reconcile).
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
     });
+    this.shards = new ShardSubscribers(
+      this.cluster,
+      {
+        message: (topic, text) => this.events?.message(topic, text),
+        // Topics refused while a shard was down or moving are asked for again (if the cluster is up).
+        shardUp: () => {
+          if (this.cluster.status === 'ready') this.events?.subscriberUp(false);
+        },
+        error: (err) => this.events?.changed(err),
+      },
+      connectionName,
+    );
+  }
+
+  /** Topics held on the shard subscriber connections (bounded by what `Subscriptions` has asked for). */
+  get heldTopics(): number {
+    return this.shards.size;
+  }
+
+  /** Topics held per shard connection (`host:port`). */
+  shardSizes(): Map<string, number> {
+    return this.shards.shardSizes();
   }
 
   async connect(events: PubSubEvents): Promise<void> {
-    this.cluster.on('smessage', events.message);
+    this.events = events;
     let warming: Promise<void> = Promise.resolve();
     this.cluster.on('ready', () => {
-      // Fresh only the first time: afterwards ioredis re-subscribes on its own.
-      events.subscriberUp(false);
-      warming = this.warm().then(() => events.changed());
+      // Never fresh: the shard connections keep (and re-send) what they hold across cluster outages.
+      // The shard subscriber connections are opened alongside, so the first subscriptions need not wait.
+      warming = Promise.all([this.warm(), this.shards.open()]).then(() => {
+        events.subscriberUp(false);
+        events.changed();
+      });
     });
     for (const event of ['close', 'end', 'reconnecting']) {
       this.cluster.on(event, () => {
@@ -68,6 +101,8 @@ export class ClusterPubSub implements PubSubClient {
       });
     }
     for (const event of ['+node', '-node', 'refresh', 'ready']) this.cluster.on(event, () => this.indexNodes());
+    // Every slot-cache refresh (startup, MOVED, a failed node, a shard connection told of a move).
+    this.cluster.on('refresh', () => this.shards.reconcile());
     this.cluster.on('error', (err: Error) => events.changed(err));
     this.cluster.on('node error', (err: Error) => events.changed(err));
     // Cluster#connect() resolves before its 'ready' listeners ran; wait for them (or a failure).
@@ -116,19 +151,23 @@ export class ClusterPubSub implements PubSubClient {
     this.byKey = new Map(this.cluster.nodes('all').map((node) => [`${node.options.host}:${node.options.port}`, node]));
   }
 
-  // One command per topic: a multi-topic SSUBSCRIBE must stay within one slot, and distinct topics
-  // rarely share one. ioredis writes a burst of them to each shard's connection together.
+  // One command per slot and shard: a multi-topic SSUBSCRIBE must stay within one slot.
   subscribe(topics: string[]): Promise<unknown> {
-    return Promise.all(topics.map((topic) => this.cluster.ssubscribe(topic)));
+    return this.shards.subscribe(topics);
   }
 
   unsubscribe(topics: string[]): Promise<unknown> {
-    return Promise.all(topics.map((topic) => this.cluster.sunsubscribe(topic)));
+    return this.shards.unsubscribe(topics);
   }
 
   async close(waitMs: number): Promise<void> {
-    if (this.cluster.status === 'ready') await withDeadline(this.cluster.quit(), waitMs);
-    this.cluster.disconnect();
+    await Promise.all([
+      this.shards.close(waitMs),
+      (async () => {
+        if (this.cluster.status === 'ready') await withDeadline(this.cluster.quit(), waitMs);
+        this.cluster.disconnect();
+      })(),
+    ]);
   }
 }
 

@@ -4,12 +4,11 @@
  * failure is logged once, and delivery on that shard resumes by itself. Starts its own cluster with
  * ../shared/services/redis-cluster-up, so it can stop a shard without disturbing other test files.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PubSubBroker } from '../../src/broker/pubsub.js';
@@ -18,51 +17,9 @@ import { keySlot } from '../../src/broker/slot.js';
 import { targetTopic } from '../../src/broker/wire.js';
 import { createLogger } from '../../src/log.js';
 import { Recorder, testPrefix, withService } from '../broker-helpers.js';
+import { freeBlock, privateClusterScript, startCluster, stopShard } from '../private-cluster.js';
 
-const SCRIPT = resolve(import.meta.dirname, '../../../shared/services/redis-cluster-up');
-const available = existsSync(SCRIPT) && spawnSync('redis-server', ['--version']).status === 0 ? SCRIPT : undefined;
-
-const isFree = (port: number) =>
-  new Promise<boolean>((done) => {
-    const server = createServer()
-      .once('error', () => done(false))
-      .listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-
-/** A block of 3 ports below 22000 whose cluster-bus ports (+10000) are free too. */
-async function freeBlock(): Promise<number> {
-  for (let port = 17000 + Math.floor(Math.random() * 400) * 10; port < 21990; port += 10) {
-    const ports = [0, 1, 2].flatMap((i) => [port + i, port + 10000 + i]);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return port;
-  }
-  throw new Error('no free port block for a private Redis Cluster');
-}
-
-async function startCluster(dir: string, first: number): Promise<string> {
-  const child = spawn(SCRIPT, [dir, String(first), '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((done) => child.once('exit', done));
-  const nodes = /^REDIS_CLUSTER_NODES=(.+)$/m.exec(out)?.[1];
-  if (code !== 0 || nodes === undefined) throw new Error(`redis-cluster-up failed (${code}): ${out}`);
-  return nodes;
-}
-
-function stopShard(dir: string, shard: number): void {
-  const pidFile = join(dir, String(shard), 'redis.pid');
-  // No pid file: that shard never started (the cluster script failed), so there is nothing to stop.
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch (err) {
-    // Already gone (a failed test may have stopped it): nothing to stop.
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
-
-withService('cluster broker through a shard outage', 'redis-server and ../shared/services/redis-cluster-up', available, () => {
+withService('cluster broker through a shard outage', 'redis-server and ../shared/services/redis-cluster-up', privateClusterScript, () => {
   describe('cluster broker through a shard outage', () => {
     let dir = '';
     const cleanups: Array<() => Promise<void>> = [];
