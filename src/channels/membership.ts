@@ -2,6 +2,10 @@
  * What happens when a connection enters or leaves a channel, by the channel's namespace: its
  * presence entry is written or removed, and with `join_leave` every member (on every node) gets a
  * `join` / `leave` frame. Channels of namespaces with neither cost one namespace lookup.
+ *
+ * With a shared presence store the frame is published once the store has answered the write, so a
+ * member that got `join` (or `leave`) and then asks for presence, on any node, sees the change; the
+ * writes of one node go over one connection in order, so its join and leave frames keep their order.
  */
 import type { Presence } from '../presence/presence.js';
 import { encode, type PresenceClient } from '../protocol.js';
@@ -22,8 +26,8 @@ export class Membership {
     for (const channel of channels) {
       const ns = this.policy.namespaceOf(channel);
       if (ns === null) continue;
-      if (ns.presence !== 'none') this.presence.joined(channel, client);
-      if (ns.options.join_leave) this.publish(channel, encode.joinLeave('join', channel, client));
+      const written = ns.presence !== 'none' ? this.presence.joined(channel, client) : undefined;
+      if (ns.options.join_leave) this.after(written, channel, encode.joinLeave('join', channel, client));
     }
   }
 
@@ -32,14 +36,20 @@ export class Membership {
     for (const channel of channels) {
       const ns = this.policy.namespaceOf(channel);
       if (ns === null) continue;
-      if (ns.presence !== 'none') this.presence.left(channel, client.client_id);
-      if (ns.options.join_leave) this.publish(channel, encode.joinLeave('leave', channel, client));
+      const written = ns.presence !== 'none' ? this.presence.left(channel, client.client_id) : undefined;
+      if (ns.options.join_leave) this.after(written, channel, encode.joinLeave('leave', channel, client));
     }
   }
 
   /** `client` (now with its new root) changed user while in `channels`: presence shows the new root. */
   changedUser(client: PresenceClient, channels: Iterable<string>): void {
-    for (const channel of channels) if (this.tracked(channel)) this.presence.joined(channel, client);
+    for (const channel of channels) if (this.tracked(channel)) void this.presence.joined(channel, client);
+  }
+
+  /** Publishes `frame` now, or once the presence write has settled. */
+  private after(written: Promise<void> | void, channel: string, frame: string): void {
+    if (written instanceof Promise) void written.then(() => this.publish(channel, frame));
+    else this.publish(channel, frame);
   }
 
   /** Whether `channel` is one whose members presence tracks. */

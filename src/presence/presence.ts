@@ -16,10 +16,13 @@ export interface PresenceStats {
 }
 
 export interface Presence {
-  /** A local connection entered a presence channel, or changed its root while in one. */
-  joined(channel: string, client: PresenceClient): void;
-  /** A local connection left a presence channel (or closed). */
-  left(channel: string, clientId: string): void;
+  /**
+   * A local connection entered a presence channel, or changed its root while in one. A promise
+   * when the write goes to a shared store: it settles (never rejects) once the store answered.
+   */
+  joined(channel: string, client: PresenceClient): Promise<void> | void;
+  /** A local connection left a presence channel (or closed); like `joined`, a promise when shared. */
+  left(channel: string, clientId: string): Promise<void> | void;
   /** Everyone in the channel on every node. Rejects when the shared store cannot be reached. */
   list(channel: string): MaybePromise<PresenceClient[]>;
   /** Removes this node's entries (a clean shutdown), bounded in time. */

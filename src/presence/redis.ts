@@ -75,14 +75,22 @@ export class RedisPresence implements Presence {
     this.timer.unref();
   }
 
-  joined(channel: string, client: PresenceClient): void {
-    this.write(channel, [client]);
+  joined(channel: string, client: PresenceClient): Promise<void> | void {
+    return this.write(channel, [client]);
   }
 
-  left(channel: string, clientId: string): void {
+  left(channel: string, clientId: string): Promise<void> | void {
     if (this.client.status !== 'ready') return;
     const [entries, stamps] = this.keys(channel);
-    this.client.multi().hdel(entries, clientId).zrem(stamps, clientId).exec().catch((err: unknown) => this.failed(err));
+    return this.client
+      .multi()
+      .hdel(entries, clientId)
+      .zrem(stamps, clientId)
+      .exec()
+      .then(
+        () => undefined,
+        (err: unknown) => this.failed(err),
+      );
   }
 
   async list(channel: string): Promise<PresenceClient[]> {
@@ -112,7 +120,7 @@ export class RedisPresence implements Presence {
     return [`${this.options.prefix}p{${channel}}`, `${this.options.prefix}q{${channel}}`];
   }
 
-  private write(channel: string, clients: readonly PresenceClient[]): void {
+  private write(channel: string, clients: readonly PresenceClient[]): Promise<void> | void {
     if (this.client.status !== 'ready' || clients.length === 0) return;
     const [entries, stamps] = this.keys(channel);
     const until = Date.now() + this.options.ttlMs;
@@ -122,19 +130,22 @@ export class RedisPresence implements Presence {
       fields.push(c.client_id, JSON.stringify(c));
       scores.push(until, c.client_id);
     }
-    this.client
+    return this.client
       .multi()
       .hset(entries, ...fields)
       .zadd(stamps, ...scores)
       .pexpire(entries, this.options.ttlMs)
       .pexpire(stamps, this.options.ttlMs)
       .exec()
-      .catch((err: unknown) => this.failed(err));
+      .then(
+        () => undefined,
+        (err: unknown) => this.failed(err),
+      );
   }
 
   /** Stamps (and writes again) every local member: keeps them alive, and restores them after Redis lost its data. */
   private refresh(): void {
-    for (const [channel, clients] of this.options.localMembers()) this.write(channel, clients);
+    for (const [channel, clients] of this.options.localMembers()) void this.write(channel, clients);
   }
 
   private failed(err: unknown): void {

@@ -1,0 +1,8 @@
+/** Presence across three hubs on one Redis and on a Redis Cluster (presence.suite.ts). */
+import { REDIS_CLUSTER_NODES, REDIS_URL, withService } from '../broker-helpers.js';
+import { presenceSuite } from './presence.suite.js';
+
+withService('presence over Redis', 'REDIS_URL', REDIS_URL, (url) => presenceSuite('Redis', { redisUrl: url }, { REDIS_URL: url }));
+withService('presence over Redis Cluster', 'REDIS_CLUSTER_NODES', REDIS_CLUSTER_NODES, (nodes) =>
+  presenceSuite('Redis Cluster', { redisClusterNodes: nodes }, { REDIS_CLUSTER_NODES: nodes }),
+);

@@ -1,0 +1,105 @@
+/**
+ * Presence and join/leave across three real hubs on one Redis or Redis Cluster (run by
+ * presence-redis.test.ts); the single-node case is in presence.test.ts.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../src/config.js';
+import type { RunningHub } from '../../src/node.js';
+import { testPrefix } from '../broker-helpers.js';
+import { announcedPort, HUB_BIN, killChildren, trackChild } from '../cli-process.js';
+import { closeClients, connect, signToken, standaloneEnv, startHub, stopAll, tempDir, TEST_SECRET, type Frame, type TestClient } from '../helpers.js';
+
+export const PRESENCE_CHANNELS = { namespaces: { chat: { presence: true, join_leave: true } } };
+
+export function channelsFile(): string {
+  const path = join(tempDir(), 'channels.json');
+  writeFileSync(path, JSON.stringify(PRESENCE_CHANNELS));
+  return path;
+}
+
+const ids = (frame: Frame) => ((frame['clients'] as Array<{ client_id: string }>) ?? []).map((c) => c.client_id).sort();
+
+export function presenceSuite(name: string, broker: Partial<ConfigInput>, env: Record<string, string>): void {
+  describe(`presence over ${name}`, () => {
+    afterEach(async () => {
+      await closeClients();
+      await stopAll();
+      await killChildren();
+    });
+
+    const start = async (prefix: string, extra: Partial<ConfigInput> = {}) =>
+      startHub({ ...broker, redisPrefix: prefix, revocationSyncMs: 0, channelsFile: channelsFile(), presenceTtlSec: 3, ...extra });
+
+    it('answers for all nodes; join and leave frames reach members on every node; a clean shutdown removes its entries at once', async () => {
+      const prefix = testPrefix();
+      const [a, b, c] = (await Promise.all([start(prefix), start(prefix), start(prefix)])) as [RunningHub, RunningHub, RunningHub];
+      const room = `chat:${prefix}`;
+      const alice = await signToken();
+      const onA = await connect(a, { token: alice.token });
+      expect(await onA.request({ type: 'subscribe', channel_ids: [room] })).toMatchObject({ type: 'subscribed' });
+      expect(await onA.next('join')).toEqual({ type: 'join', channel_id: room, client: { client_id: onA.info.client_id, root_id: alice.rootId } });
+
+      const bob = await signToken();
+      const onB = await connect(b, { token: bob.token });
+      await onB.request({ type: 'subscribe', channel_ids: [room] });
+      expect(await onA.next('join')).toMatchObject({ client: { client_id: onB.info.client_id, root_id: bob.rootId } });
+      const onC = await connect(c, { token: alice.token });
+      await onC.request({ type: 'subscribe', channel_ids: [room] });
+      expect(await onB.next((f) => f.type === 'join' && (f['client'] as Frame)['client_id'] === onC.info.client_id)).toMatchObject({ channel_id: room });
+
+      for (const asker of [onA, onB, onC]) {
+        expect(ids(await asker.request({ type: 'presence', channel_id: room }))).toEqual([onA.info.client_id, onB.info.client_id, onC.info.client_id].sort());
+        expect(await asker.request({ type: 'presence_stats', channel_id: room })).toMatchObject({ type: 'presence_stats', channel_id: room, num_clients: 3, num_users: 2 });
+      }
+
+      // A killed socket leaves: members elsewhere hear it, presence no longer lists it.
+      onB.ws.terminate();
+      expect(await onA.next('leave')).toMatchObject({ type: 'leave', channel_id: room, client: { client_id: onB.info.client_id } });
+      expect(ids(await onC.request({ type: 'presence', channel_id: room }))).toEqual([onA.info.client_id, onC.info.client_id].sort());
+
+      // A clean shutdown of node c removes its entries before it is gone.
+      await c.close();
+      expect(ids(await onA.request({ type: 'presence', channel_id: room }))).toEqual([onA.info.client_id]);
+    });
+
+    it('a killed node\'s members vanish within presenceTtlSec', async () => {
+      const prefix = testPrefix();
+      const a = await start(prefix);
+      const room = `chat:${prefix}`;
+      const child = trackChild(
+        spawn(process.execPath, [HUB_BIN, '--port', '0', '--channels', channelsFile(), '--presence-ttl', '3', '--redis-prefix', prefix, '--jwt-secret', TEST_SECRET, '--data-dir', tempDir()], {
+          env: standaloneEnv({ ...env, WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_LOG_LEVEL: 'warn' }),
+          stdio: ['ignore', 'pipe', 'inherit'],
+        }),
+      );
+      const port = await announcedPort(child);
+      const far = await connect({ port } as RunningHub);
+      await far.request({ type: 'subscribe', channel_ids: [room] });
+      const near = await connect(a);
+      await near.request({ type: 'subscribe', channel_ids: [room] });
+      expect(ids(await near.request({ type: 'presence', channel_id: room }))).toEqual([far.info.client_id, near.info.client_id].sort());
+
+      const killedAt = Date.now();
+      child.kill('SIGKILL');
+      await far.closed;
+      // Nothing removes a dead node's entries but their expiry: the bound is the whole point, so this
+      // waits it out (3 s here) and asks once, rather than polling.
+      await new Promise((resolve) => setTimeout(resolve, killedAt + 3000 + 100 - Date.now()));
+      expect(ids(await near.request({ type: 'presence', channel_id: room }))).toEqual([near.info.client_id]);
+    }, 20_000);
+
+    it('a live node keeps its members listed past presenceTtlSec (it re-stamps them)', async () => {
+      const prefix = testPrefix();
+      const a = await start(prefix);
+      const room = `chat:${prefix}`;
+      const member: TestClient = await connect(a);
+      await member.request({ type: 'subscribe', channel_ids: [room] });
+      // Longer than the TTL (3 s): still listed, because its node re-stamps it every second.
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      expect(ids(await member.request({ type: 'presence', channel_id: room }))).toEqual([member.info.client_id]);
+    }, 20_000);
+  });
+}
