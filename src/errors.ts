@@ -106,6 +106,8 @@ export const closeCodes = {
    * to confirm a subscription (src/hub/hold.ts). Reconnect, and wait for replies before sending more.
    */
   heldOverflow: 4009,
+  /** The `?channel_id=` channel was refused by its namespace's subscribe walker after the upgrade (one that answered asynchronously). */
+  forbiddenChannel: 4403,
 } as const;
 
 /** Flattens validation issues (zod's shape) into `{path, message}` pairs with dotted paths. */

@@ -39,6 +39,7 @@ import { profiles } from './profiles/index.js';
 import { loadChannelsFile } from './channels/load.js';
 import { RedisPresence } from './presence/redis.js';
 import type { PresenceClient } from './protocol.js';
+import type { MaybePromise } from './maybe.js';
 import { ChannelPolicy } from './channels/policy.js';
 import type { ChannelsFile } from './channels/schema.js';
 
@@ -108,7 +109,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const logLimiter = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS, clock }) : null;
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
-  const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, new Set(walkers.keys())));
+  const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, walkers));
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
@@ -141,8 +142,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
   const presence = redisPresence(config, log, () => hub.presenceChannels());
-  const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs }, clientLog, metrics);
-  const hub = new Hub({
+  const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId) }, clientLog, metrics);
+  const hub: Hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
       profile,

@@ -6,10 +6,13 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
 import { channelsFileSchema, type ChannelsFile } from './schema.js';
 
+/** The loaded walkers, as far as this check needs them. */
+export type WalkerMethods = ReadonlyMap<string, { readonly methods: ReadonlySet<string> }>;
+
 /** With no file: one default namespace with today's behaviour. */
 export const NO_CHANNELS_FILE: ChannelsFile = channelsFileSchema.parse({});
 
-export function loadChannelsFile(file: string | undefined, walkerNames: ReadonlySet<string>): ChannelsFile {
+export function loadChannelsFile(file: string | undefined, walkers: WalkerMethods): ChannelsFile {
   if (file === undefined) return NO_CHANNELS_FILE;
   let text: string;
   try {
@@ -23,11 +26,11 @@ export function loadChannelsFile(file: string | undefined, walkerNames: Readonly
   } catch (err) {
     throw new ConfigError([`channels file ${file}: not valid JSON: ${(err as Error).message}`]);
   }
-  return parseChannelsFile(raw, walkerNames, file);
+  return parseChannelsFile(raw, walkers, file);
 }
 
 /** Validates the file's content (as tests and embedders pass it). */
-export function parseChannelsFile(raw: unknown, walkerNames: ReadonlySet<string>, where = 'channels'): ChannelsFile {
+export function parseChannelsFile(raw: unknown, walkers: WalkerMethods, where = 'channels'): ChannelsFile {
   const parsed = channelsFileSchema.safeParse(raw);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -37,9 +40,11 @@ export function parseChannelsFile(raw: unknown, walkerNames: ReadonlySet<string>
   const file = parsed.data;
   const all = [...(file.default ? [['default', file.default] as const] : []), ...Object.entries(file.namespaces).map(([name, o]) => [`namespaces.${name}`, o] as const)];
   for (const [path, options] of all) {
-    if (options.subscribe_walker !== undefined && !walkerNames.has(options.subscribe_walker)) {
-      problems.push(`${where}: ${path}.subscribe_walker: no walker named "${options.subscribe_walker}" is loaded`);
-    }
+    const name = options.subscribe_walker;
+    if (name === undefined) continue;
+    const methods = walkers.get(name)?.methods;
+    if (methods === undefined) problems.push(`${where}: ${path}.subscribe_walker: no walker named "${name}" is loaded`);
+    else if (!methods.has('websocket')) problems.push(`${where}: ${path}.subscribe_walker: walker "${name}" must list 'websocket' in its methods (it runs as a call of the subscribing connection)`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(file);

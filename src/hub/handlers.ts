@@ -15,6 +15,9 @@ import type { WireProfile } from '../profiles/profile.js';
 import { OVERFLOWED, type ReplyLine } from './reply-line.js';
 import type { Session } from './session.js';
 import type { WalkerCall, WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
+import type { CallerChannels } from '../walkers/context.js';
+import type { LoadedWalker } from '../walkers/loader.js';
+import { subscribeRefusal } from '../channels/subscribe-walker.js';
 
 export type { PeerPolicy } from '../channels/policy.js';
 
@@ -49,6 +52,10 @@ export interface HandlerDeps {
   leave(session: Session, channelIds: readonly string[]): string[];
   /** Whether the connection is in the channel. */
   isMember(session: Session, channelId: string): boolean;
+  /** Holds the connection's later frames until `work` settles, then runs `then` (hold.ts); `work` never rejects. */
+  wait<T>(session: Session, work: Promise<T>, then: (value: T) => void): void;
+  /** `ctx.subscribe` / `ctx.unsubscribe` for walkers this connection calls. */
+  callerChannels(session: Session): CallerChannels;
   /** Called for each error sent (an `error` frame or a failed `walker` reply), by code. */
   errorSent(code: string): void;
 }
@@ -80,7 +87,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       setMaxListeners(deps.maxInflightWalkers + 10, session.gone.signal);
     }
     const self = cached?.self ?? ((out: string) => send(session, out));
-    return (session.caller = { via: 'websocket', identity: session.identity, clientId: session.clientId, channelId: session.channelId, node: null, self, signal: session.gone.signal, log: session.log });
+    const channels = cached?.channels ?? deps.callerChannels(session);
+    return (session.caller = { via: 'websocket', identity: session.identity, clientId: session.clientId, channelId: session.channelId, node: null, self, signal: session.gone.signal, log: session.log, channels });
   };
 
   const checkPeerPolicy = (session: Session): HubError | null => {
@@ -198,17 +206,34 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       deps.sendConnectionFrame(session, frame.uid);
     },
 
-    subscribe(session, frame) {
+    subscribe(session, frame, at) {
       // Refused whole: one channel the connection may not join, and it joins none of them.
+      let asks: Array<{ channel: string; walker: string }> | null = null;
       for (const id of frame.channel_ids) {
         if (deps.isMember(session, id)) continue;
         const verdict = deps.channels.canSubscribe(session.identity, id);
         if (!verdict.ok) return sendError(session, verdict.error, frame.uid);
+        if (verdict.walker !== undefined) (asks ??= []).push({ channel: id, walker: verdict.walker });
       }
-      const { all, fresh } = deps.join(session, frame.channel_ids);
-      // An acknowledgement means the subscription is live: every named channel is confirmed first;
-      // the channels entered are announced (presence, join frames) right after the reply.
-      deps.replyWhenLive(session, 'channels', frame.channel_ids, encode.channels('subscribed', all, frame.uid), fresh.length > 0 ? () => deps.entered(session, fresh) : undefined);
+      const join = () => {
+        const { all, fresh } = deps.join(session, frame.channel_ids);
+        // An acknowledgement means the subscription is live: every named channel is confirmed first;
+        // the channels entered are announced (presence, join frames) right after the reply.
+        deps.replyWhenLive(session, 'channels', frame.channel_ids, encode.channels('subscribed', all, frame.uid), fresh.length > 0 ? () => deps.entered(session, fresh) : undefined);
+      };
+      if (asks === null) return join();
+      // The namespaces' subscribe walkers must each agree; while any runs, later frames wait (hold.ts).
+      const decide = (outcomes: readonly WalkerOutcome[]) => {
+        for (let i = 0; i < outcomes.length; i++) {
+          const refused = subscribeRefusal(asks[i] as { channel: string; walker: string }, outcomes[i] as WalkerOutcome);
+          if (refused !== null) return sendError(session, refused, frame.uid);
+        }
+        join();
+      };
+      const caller = callerOf(session);
+      const outcomes = asks.map(({ channel, walker }) => deps.runner.run(deps.runner.get(walker) as LoadedWalker, caller, { channel_id: channel }, at));
+      if (outcomes.every((o) => !(o instanceof Promise))) return decide(outcomes as WalkerOutcome[]);
+      deps.wait(session, Promise.all(outcomes), decide);
     },
 
     unsubscribe(session, frame) {

@@ -103,18 +103,34 @@ export class Gate {
     session.conn?.end(closeCodes.heldOverflow, `over ${HOLD_LIMITS.frames} frames or ${HOLD_LIMITS.bytes} bytes sent while a reply waited for the broker`);
   }
 
+  /**
+   * Holds the socket's later frames until `work` settles, then runs `then` with its value (it may
+   * send replies, or start another wait) and handles the held frames in order. `work` must not reject.
+   */
+  after<T>(session: Session, work: Promise<T>, then: (value: T) => void): void {
+    const held = (session.held ??= new HeldFrames());
+    held.waiting = true;
+    void work.then((value) => this.resume(session, () => then(value)));
+  }
+
   /** Sends the reply, then handles held frames in order until one starts another wait (or none is left). */
   private answer(session: Session, reply: string, after: (() => void) | undefined): void {
-    const conn = session.conn;
+    this.resume(session, () => {
+      session.conn?.send(reply);
+      after?.();
+    });
+  }
+
+  /** Runs `then`, then handles held frames in order until one starts another wait (or none is left). */
+  private resume(session: Session, then: () => void): void {
     // Closed meanwhile: the held frames go with the session.
-    if (conn === null) return;
-    conn.send(reply);
-    after?.();
+    if (session.conn === null) return;
     const held = session.held;
+    if (held !== null) held.waiting = false;
+    then();
     if (held === null) return;
-    held.waiting = false;
     const handle = (text: string | null, at: number | undefined) => this.dispatch(session, text, at);
     while (!held.waiting && session.conn !== null && held.shift(handle));
-    if (!held.waiting) session.held = null;
+    if (!held.waiting && session.held === held) session.held = null;
   }
 }

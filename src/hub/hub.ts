@@ -23,8 +23,10 @@ import type { Session } from './session.js';
 import { ChannelPolicy } from '../channels/policy.js';
 import { NO_CHANNELS_FILE } from '../channels/load.js';
 import { Membership } from '../channels/membership.js';
+import { subscribeRefusal } from '../channels/subscribe-walker.js';
 import { LocalPresence, type Presence } from '../presence/presence.js';
 import type { PresenceClient } from '../protocol.js';
+import type { CallerChannels } from '../walkers/context.js';
 import type { WalkerRunner } from '../walkers/runner.js';
 import { nativeProfile } from '../profiles/native.js';
 import type { WireProfile } from '../profiles/profile.js';
@@ -131,6 +133,8 @@ export class Hub {
       leave: (session, ids) => this.leave(session, ids),
       entered: (session, ids) => this.membership.entered(presenceClient(session), ids),
       presence: (channelId) => this.presence.list(channelId),
+      callerChannels: (session) => this.callerChannels(session),
+      wait: (session, work, then) => this.gate.after(session, work, then),
       isMember: (session, id) => this.registry.get(session.clientId)?.channels.has(id) ?? false,
       errorSent: (code) => this.metrics.errorFrame(code),
     });
@@ -144,16 +148,29 @@ export class Hub {
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
     const clientId = nanoid();
     const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
-    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, inflightChars: 0, expiry: null, gone: null, caller: null, replies: null, frames, held: null, log: this.log.child({ client_id: clientId }) };
+    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, inflightChars: 0, admission: null, expiry: null, gone: null, caller: null, replies: null, frames, held: null, log: this.log.child({ client_id: clientId }) };
   }
 
   open(session: Session, conn: Connection): void {
     session.conn = conn;
-    this.registry.add(session.clientId, session.identity.root_id, session.channelId, session);
-    conn.subscribe(topics.channel(session.channelId));
+    const admission = session.admission;
+    // Not in its `?channel_id=` channel until an asynchronous subscribe walker has allowed it.
+    this.registry.add(session.clientId, session.identity.root_id, session.channelId, session, admission === null);
+    if (admission === null) conn.subscribe(topics.channel(session.channelId));
     conn.subscribe(topics.broadcast);
     this.scheduleExpiry(session);
-    // The connection frame says the socket is reachable as client, user, channel and by broadcast.
+    if (admission === null) return this.greet(session);
+    session.admission = null;
+    this.gate.after(session, admission, (refused) => {
+      if (refused !== null) return session.conn?.end(closeCodes.forbiddenChannel, refused.message.slice(0, 120));
+      this.registry.join(session.clientId, session.channelId);
+      session.conn?.subscribe(topics.channel(session.channelId));
+      this.greet(session);
+    });
+  }
+
+  /** The connection frame, once the socket is reachable as client, user, channel and by broadcast (live in the broker). */
+  private greet(session: Session): void {
     const broker = this.deps.broker;
     const live = allLive([
       broker.whenLive('clients', [session.clientId]),
@@ -210,6 +227,23 @@ export class Hub {
     }
   }
 
+  /**
+   * Joins and leaves a walker makes for the connection that called it: the server decides, so no
+   * namespace rule applies; a join resolves once live, then is announced (presence, join frames).
+   */
+  private callerChannels(session: Session): CallerChannels {
+    return {
+      subscribe: async (ids) => {
+        const { all, fresh } = this.join(session, ids);
+        const live = this.deps.broker.whenLive('channels', ids);
+        if (live !== null) await live;
+        if (fresh.length > 0 && session.conn !== null) this.membership.entered(presenceClient(session), fresh);
+        return all;
+      },
+      unsubscribe: (ids) => this.leave(session, ids),
+    };
+  }
+
   /** This node's members of `channel`, as presence shows them. */
   localMembers(channel: string): PresenceClient[] {
     const out: PresenceClient[] = [];
@@ -232,10 +266,24 @@ export class Hub {
     return this.line.waitingChars;
   }
 
-  /** Why `identity` may not connect with `?channel_id=channelId` (HTTP 403 at the upgrade), or null. */
-  refuseConnectChannel(identity: Identity, channelId: string): HubError | null {
-    const verdict = this.channels.canSubscribe(identity, channelId);
-    return verdict.ok ? null : verdict.error;
+  /**
+   * At the upgrade of a connection with `?channel_id=`: the channel's namespace rules, as for a
+   * `subscribe` frame. A refusal (returned) is HTTP 403. A subscribe walker that answers at once
+   * decides here too; one that answers later decides after the upgrade, before the `connection`
+   * frame: the socket is not in the channel until it allows, and is closed with 4403 if it refuses.
+   */
+  admitConnectChannel(session: Session): HubError | null {
+    const verdict = this.channels.canSubscribe(session.identity, session.channelId);
+    if (!verdict.ok) return verdict.error;
+    if (verdict.walker === undefined) return null;
+    const walker = this.deps.runner.get(verdict.walker);
+    if (walker === undefined) return new HubError('forbidden', `Channel "${session.channelId.slice(0, 128)}": its subscribe walker is not loaded`);
+    const ask = { channel: session.channelId, walker: walker.name };
+    const call = { via: 'websocket' as const, identity: session.identity, clientId: session.clientId, channelId: session.channelId, node: null, log: session.log };
+    const outcome = this.deps.runner.run(walker, call, { channel_id: session.channelId });
+    if (!(outcome instanceof Promise)) return subscribeRefusal(ask, outcome);
+    session.admission = outcome.then((done) => subscribeRefusal(ask, done));
+    return null;
   }
 
   counts(): RegistryCounts {

@@ -35,13 +35,14 @@ export class Registry<C> {
 
   constructor(private readonly onTarget: TargetListener | null = null) {}
 
-  add(id: string, rootId: string, primaryChannel: string, handle: C): ClientRecord<C> {
+  /** `joinPrimary` false: registered without being in its primary channel yet (it joins it later, by `join`). */
+  add(id: string, rootId: string, primaryChannel: string, handle: C, joinPrimary = true): ClientRecord<C> {
     if (this.clients.has(id)) throw new Error(`client ${id} is already registered`);
     const record: ClientRecord<C> = { id, rootId, primaryChannel, channels: new Map(), handle };
     this.clients.set(id, record);
     this.onTarget?.('clients', id, true);
     this.addTo(this.users, 'users', rootId, id);
-    this.join(id, primaryChannel);
+    if (joinPrimary) this.join(id, primaryChannel);
     return record;
   }
 

@@ -1,4 +1,5 @@
 import type { Identity } from '../auth/identity.js';
+import type { HubError } from '../errors.js';
 import type { ClockTimer } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Connection } from './connection.js';
@@ -15,6 +16,8 @@ export interface Session {
   identity: Identity;
   /** Set on open, cleared on close. */
   conn: Connection | null;
+  /** Set at the upgrade while an asynchronous subscribe walker decides on `?channel_id=` (null: allowed, or a refusal). */
+  admission: Promise<HubError | null> | null;
   /** Walkers started on this socket that have not finished. */
   inflight: number;
   /** Characters of the frames of those walkers that run asynchronously (their input is held meanwhile). */

@@ -9,7 +9,7 @@
  */
 import uWS from 'uWebSockets.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { bearerToken, publicIdentity, type Identity } from '../auth/identity.js';
+import { bearerToken, type Identity } from '../auth/identity.js';
 import type { Connection, Publisher } from '../hub/connection.js';
 import { closeCodes, HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
@@ -191,12 +191,14 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
           if (deps.badHandshakeToken !== 'public') return respond(res, WS_ROUTE, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
         }
       }
-      // The channel's namespace rules, as for a `subscribe` frame; refused: 403 forbidden.
+      const session = hub.newSession(identity, channelId);
+      // The channel's namespace rules, as for a `subscribe` frame; refused: 403 forbidden (an
+      // asynchronous subscribe walker decides after the upgrade: see Hub.admitConnectChannel).
       if (channelId !== undefined) {
-        const refusedChannel = hub.refuseConnectChannel(identity ?? publicIdentity, channelId);
+        const refusedChannel = hub.admitConnectChannel(session);
         if (refusedChannel) return respond(res, WS_ROUTE, errorResponse(refusedChannel));
       }
-      const data: UserData = { session: hub.newSession(identity, channelId), ip, conn: null };
+      const data: UserData = { session, ip, conn: null };
       res.upgrade(data, key, protocol, extensions, context);
     },
 

@@ -5,6 +5,10 @@
 import { isAuthenticated, type Identity } from '../auth/identity.js';
 import type { Broker, TargetKind } from '../broker/broker.js';
 import type { Logger } from '../log.js';
+import type { MaybePromise } from '../maybe.js';
+import { statsOf, type PresenceClient, type PresenceStats } from '../presence/presence.js';
+import { HubError } from '../errors.js';
+import { MAX_ID_LENGTH, MAX_TARGET_IDS } from '../protocol.js';
 import type { Store } from '../store/store.js';
 import { scopedData, type WalkerData } from './data.js';
 import { encodeJson } from './encode.js';
@@ -22,12 +26,23 @@ export interface CallerInfo {
   readonly self?: ((frame: string) => void) | undefined;
   /** The caller's logger (bindings: `client_id` or `request_id`); the runner's when absent. */
   readonly log?: Logger | undefined;
+  /** Joins and leaves for the calling connection; absent over REST. */
+  readonly channels?: CallerChannels | undefined;
+}
+
+/** What `ctx.subscribe` / `ctx.unsubscribe` do to the calling connection (the hub provides it). */
+export interface CallerChannels {
+  /** Joins, and resolves with every channel the connection is in once the joins are live. */
+  subscribe(channelIds: readonly string[]): Promise<string[]>;
+  unsubscribe(channelIds: readonly string[]): string[];
 }
 
 export interface ContextServices {
   readonly broker: Broker;
   readonly store: Store;
   readonly log: Logger;
+  /** Everyone in a channel on every node; absent when the runner runs without a hub (no channels). */
+  readonly presence?: ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined;
 }
 
 export class CallContext implements WalkerContext {
@@ -118,6 +133,37 @@ export class CallContext implements WalkerContext {
   }
   report(value: unknown): void {
     this.addReport(encodeJson('ctx.report', value));
+  }
+
+  subscribe(channelIds: readonly string[]): Promise<string[]> {
+    return this.channelCall('subscribe', channelIds, (channels, ids) => channels.subscribe(ids));
+  }
+  unsubscribe(channelIds: readonly string[]): Promise<string[]> {
+    return this.channelCall('unsubscribe', channelIds, (channels, ids) => channels.unsubscribe(ids));
+  }
+  async presence(channelId: string): Promise<PresenceClient[]> {
+    if (typeof channelId !== 'string' || channelId === '') throw new TypeError('ctx.presence: channelId must be a non-empty string');
+    const list = this.services.presence;
+    if (list === undefined) return [];
+    try {
+      return await list(channelId);
+    } catch {
+      // The shared store's failure is the caller's 503, not the walker's bug.
+      throw new HubError('presence_unavailable');
+    }
+  }
+  async presenceStats(channelId: string): Promise<PresenceStats> {
+    return statsOf(await this.presence(channelId));
+  }
+
+  /** Checks the ids and that there is a calling connection; the call's failures are rejections. */
+  private async channelCall(name: string, channelIds: readonly string[], act: (channels: CallerChannels, ids: string[]) => MaybePromise<string[]>): Promise<string[]> {
+    if (!Array.isArray(channelIds) || channelIds.some((id) => typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) || channelIds.length > MAX_TARGET_IDS) {
+      throw new TypeError(`ctx.${name}: channelIds must be an array of at most ${MAX_TARGET_IDS} non-empty strings of at most ${MAX_ID_LENGTH} characters`);
+    }
+    const channels = this.caller.channels;
+    if (channels === undefined) throw new HubError('method_not_allowed', `ctx.${name} needs a WebSocket caller; a REST call has no connection to ${name}`);
+    return act(channels, [...channelIds]);
   }
 
   /** Appends an already encoded report (the runner adds the walker's return value). */

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { HubError, type Issue } from '../errors.js';
 import type { JwtClaims } from '../auth/jwt.js';
+import type { PresenceClient, PresenceStats } from '../presence/presence.js';
 import type { Logger } from '../log.js';
 import type { WalkerData } from './data.js';
 
@@ -50,6 +51,17 @@ export interface WalkerContext {
   report(value: unknown): void;
   /** Persistent key-value data of the caller's root (authenticated callers only). */
   readonly data: WalkerData;
+  /**
+   * Joins the calling connection to channels, whatever their namespace's `subscribe` rule (the
+   * server decides); resolves with every channel the connection is in once the joins are live (as
+   * `subscribed` would be sent). Rejects over REST, where there is no connection.
+   */
+  subscribe(channelIds: readonly string[]): Promise<string[]>;
+  /** Removes the calling connection from channels; resolves with the channels it is still in. Rejects over REST. */
+  unsubscribe(channelIds: readonly string[]): Promise<string[]>;
+  /** Everyone in a channel, on every node (namespaces with presence; no permission check: walkers are server code). */
+  presence(channelId: string): Promise<PresenceClient[]>;
+  presenceStats(channelId: string): Promise<PresenceStats>;
 }
 
 /** Any schema with zod's parsing API. */

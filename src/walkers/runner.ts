@@ -15,6 +15,7 @@ import { errorCatalogue, HubError, type ErrorCode, type Issue } from '../errors.
 import type { Logger } from '../log.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import { isThenable, type MaybePromise } from '../maybe.js';
+import type { PresenceClient } from '../presence/presence.js';
 import { CallContext, type CallerInfo, type ContextServices } from './context.js';
 import { encodeJson } from './encode.js';
 import type { LoadedWalker } from './loader.js';
@@ -33,6 +34,8 @@ export type WalkerOutcome = { ok: true; reports: string } | { ok: false; error: 
 
 export interface RunnerOptions {
   readonly walkerTimeoutMs: number;
+  /** Everyone in a channel on every node (`ctx.presence`); none without it. */
+  readonly presence?: ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined;
 }
 
 export class WalkerRunner implements ContextServices {
@@ -50,6 +53,10 @@ export class WalkerRunner implements ContextServices {
     readonly log: Logger,
     private readonly metrics: Pick<Metrics, 'walkerMeter'> = noMetrics,
   ) {}
+
+  get presence(): ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined {
+    return this.options.presence;
+  }
 
   /** Walker calls still running (over WebSocket and REST). */
   get inflight(): number {

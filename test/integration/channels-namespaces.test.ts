@@ -133,7 +133,7 @@ describe('the channels file is checked at start', () => {
     try {
       parseChannelsFile(
         { namespaces: { 'bad:name': {}, chat: { subscribe: 'everyone', presence: 3, subscribe_walker: 'nope' }, ok: { subscribe_walker: 'missing_walker' } }, extra: 1 },
-        new Set(['echo']),
+        new Map([['echo', { methods: new Set(['websocket']) }]]),
       );
     } catch (err) {
       error = err;
@@ -147,7 +147,7 @@ describe('the channels file is checked at start', () => {
   });
 
   it('names a subscribe_walker that is not loaded', () => {
-    expect(() => parseChannelsFile({ namespaces: { chat: { subscribe_walker: 'missing_walker' } } }, new Set(['echo']))).toThrow(/no walker named "missing_walker"/);
+    expect(() => parseChannelsFile({ namespaces: { chat: { subscribe_walker: 'missing_walker' } } }, new Map([['echo', { methods: new Set(['websocket']) }]]))).toThrow(/no walker named "missing_walker"/);
   });
 
   it('createHub refuses a bad file with a ConfigError', async () => {
