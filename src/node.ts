@@ -19,6 +19,8 @@ import { createHealth, createReadiness } from './http/health.js';
 import { buildDemo, createDemoRoutes } from './http/demo.js';
 import { RequestTracker } from './http/inflight.js';
 import { createNotifyRoutes } from './http/notify.js';
+import { createChannelsApi } from './http/channels-api.js';
+import { relayServerJoins } from './channels/server-joins.js';
 import { createOpenApiDocument } from './http/openapi.js';
 import { RawBody } from './http/request.js';
 import { closeCodes } from './errors.js';
@@ -180,7 +182,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     log: clientLog,
     ...(throttles ? { throttle: throttles.factory } : {}),
   });
-  const notify = createNotifyRoutes({ keys: createApiKeys(config.apiKeys), broker, reach: (kind, ids) => hub.reach(kind, ids) });
+  const apiKeys = createApiKeys(config.apiKeys);
+  const notify = createNotifyRoutes({ keys: apiKeys, broker, reach: (kind, ids) => hub.reach(kind, ids) });
+  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), joins: relayServerJoins(broker, (change) => hub.applyServerJoins(change), log) });
   const metricsHere = config.metricsPort === undefined;
   const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
   const readiness = createReadiness(() => tracker.isDraining);
@@ -197,10 +201,12 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       '/user/logout': tracker.wrap(accounts.logout),
       '/api/notify': tracker.wrap(notify.notify),
       '/api/notify/batch': tracker.wrap(notify.batch),
+      '/api/subscriptions': tracker.wrap(channelsApi.subscriptions),
     },
     getRoutes: {
       ...demoRoutes,
       '/readyz': readiness,
+      '/api/presence/:channel': tracker.wrap(channelsApi.presence),
       '/openapi.json': () => ({ status: 200, body: openApi }),
       ...(metricsHere ? { '/metrics': createMetricsRoute(hubMetrics) } : {}),
     },

@@ -28,6 +28,8 @@ export function relayRevocations(revocations: Revocations, broker: Broker, log: 
     }
     const parsed = revocationMessage.safeParse(value);
     if (parsed.success) return revocations.receive({ tokens: parsed.data.tokens, users: parsed.data.users });
+    // Another kind of control message (channels/server-joins.ts reads its own).
+    if (typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1 && typeof (value as { type?: unknown }).type === 'string' && (value as { type: string }).type !== 'revocations') return;
     if (!badLogged) log.warn('ignoring unreadable control messages from the broker', { sample: text.slice(0, 80) });
     badLogged = true;
   });

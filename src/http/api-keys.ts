@@ -6,7 +6,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { bearerToken } from '../auth/identity.js';
-import type { RestRequest } from './request.js';
+import { HubError } from '../errors.js';
+import { errorResponse, type RestRequest, type RestResponse } from './request.js';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
@@ -30,4 +31,11 @@ export function createApiKeys(keys: readonly string[]): ApiKeys {
       return match;
     },
   };
+}
+
+/** The server API's shared gate: 404 when no key is configured (the API is off), 401 without a key; null when admitted. */
+export function refuseApiRequest(keys: ApiKeys, req: RestRequest): RestResponse | null {
+  if (!keys.enabled) return errorResponse(new HubError('not_found', 'The server API is off: no WALKER_HUB_API_KEY is configured'));
+  if (!keys.accepts(req)) return errorResponse(new HubError('invalid_api_key'));
+  return null;
 }

@@ -6,7 +6,7 @@
  */
 import type { Broker, TargetKind } from '../broker/broker.js';
 import { HubError, toIssues, type Issue } from '../errors.js';
-import type { ApiKeys } from './api-keys.js';
+import { refuseApiRequest, type ApiKeys } from './api-keys.js';
 import { batchBody, planNotification, type Planned } from './notify-schema.js';
 import { errorResponse, parseJsonBody, type RestRequest, type RestResponse } from './request.js';
 
@@ -22,8 +22,8 @@ type Delivered = Partial<Record<TargetKind, number>>;
 export function createNotifyRoutes(deps: NotifyDeps) {
   /** The shared checks: 404 when the API is off, 401 without a key, then the JSON body. */
   const admit = (req: RestRequest): { ok: true; body: unknown } | { ok: false; response: RestResponse } => {
-    if (!deps.keys.enabled) return { ok: false, response: errorResponse(new HubError('not_found', 'The push API is off: no WALKER_HUB_API_KEY is configured')) };
-    if (!deps.keys.accepts(req)) return { ok: false, response: errorResponse(new HubError('invalid_api_key')) };
+    const refused = refuseApiRequest(deps.keys, req);
+    if (refused !== null) return { ok: false, response: refused };
     const body = parseJsonBody(req);
     return body.ok ? { ok: true, body: body.value } : { ok: false, response: errorResponse(body.error) };
   };

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { errorCatalogue, type ErrorCode } from '../errors.js';
 import type { LoadedWalker } from '../walkers/loader.js';
 import { batchBody, directualNotification, MAX_BATCH, targetedNotification } from './notify-schema.js';
+import { serverJoinsBody } from '../channels/server-joins.js';
 
 type Json = Record<string, unknown>;
 
@@ -95,6 +96,8 @@ export function createOpenApiDocument(sources: OpenApiSources): Json {
       ...inputJsonSchema(batchBody, 'batch'),
       properties: { notifications: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: { $ref: '#/components/schemas/Notification' } } },
     },
+    SubscriptionChange: inputJsonSchema(serverJoinsBody, 'subscription change'),
+    PresenceClient: { type: 'object', required: ['client_id', 'root_id'], properties: { client_id: { type: 'string' }, root_id: { type: 'string' } } },
     Delivered: {
       type: 'object',
       description: 'Connections on this node targeted, by kind (other nodes deliver to their own)',
@@ -167,6 +170,48 @@ export function createOpenApiDocument(sources: OpenApiSources): Json {
           }),
         },
         ...notifyErrors,
+      },
+    },
+  };
+  paths['/api/subscriptions'] = {
+    post: {
+      operationId: 'subscriptions',
+      tags: ['push'],
+      summary: "Join or leave channels for a user's or a client's connections, on every node (no namespace rule applies)",
+      security: [{ apiKey: [] }, { apiKeyBearer: [] }],
+      requestBody: { required: true, content: jsonContent({ $ref: '#/components/schemas/SubscriptionChange' }) },
+      responses: {
+        '202': {
+          description: 'Applied here and sent to the other nodes; each connection changed gets `unsubscribed` / `subscribed` (no uid)',
+          content: jsonContent({ type: 'object', required: ['status', 'connections'], properties: { status: { const: 202 }, connections: { type: 'integer', minimum: 0, description: 'connections changed on this node' } } }),
+        },
+        ...notifyErrors,
+      },
+    },
+  };
+  paths['/api/presence/{channel}'] = {
+    get: {
+      operationId: 'presence',
+      tags: ['push'],
+      summary: 'Everyone in a channel, on every node (channels of namespaces with presence)',
+      security: [{ apiKey: [] }, { apiKeyBearer: [] }],
+      parameters: [{ name: 'channel', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 256 } }],
+      responses: {
+        '200': {
+          description: 'Who is in the channel',
+          content: jsonContent({
+            type: 'object',
+            required: ['status', 'channel_id', 'clients', 'num_clients', 'num_users'],
+            properties: {
+              status: { const: 200 },
+              channel_id: { type: 'string' },
+              clients: { type: 'array', items: { $ref: '#/components/schemas/PresenceClient' } },
+              num_clients: { type: 'integer', minimum: 0 },
+              num_users: { type: 'integer', minimum: 0 },
+            },
+          }),
+        },
+        ...errors(['not_found', 'invalid_api_key', 'invalid_input', 'presence_unavailable']),
       },
     },
   };

@@ -27,6 +27,7 @@ import { subscribeRefusal } from '../channels/subscribe-walker.js';
 import { LocalPresence, type Presence } from '../presence/presence.js';
 import type { PresenceClient } from '../protocol.js';
 import type { CallerChannels } from '../walkers/context.js';
+import type { ServerJoins } from '../channels/server-joins.js';
 import type { WalkerRunner } from '../walkers/runner.js';
 import { nativeProfile } from '../profiles/native.js';
 import type { WireProfile } from '../profiles/profile.js';
@@ -242,6 +243,37 @@ export class Hub {
       },
       unsubscribe: (ids) => this.leave(session, ids),
     };
+  }
+
+  /**
+   * Joins and leaves the server makes for named connections on this node (the push API): no
+   * namespace rule applies. Each connection changed gets `unsubscribed` / `subscribed` (no uid),
+   * the latter once live. Returns the connections changed.
+   */
+  applyServerJoins(change: ServerJoins): number {
+    const sessions = new Set<Session>();
+    for (const rootId of change.users) for (const id of this.registry.clientsOfUser(rootId) ?? []) this.addSession(sessions, id);
+    for (const id of change.clients) this.addSession(sessions, id);
+    for (const session of sessions) {
+      if (change.unsubscribe.length > 0) session.conn?.send(encode.channels('unsubscribed', this.leave(session, change.unsubscribe)));
+      if (change.subscribe.length === 0) continue;
+      let joined: { all: string[]; fresh: string[] };
+      try {
+        joined = this.join(session, change.subscribe);
+      } catch (err) {
+        // Over the channels one connection may be in: it is told, as a client asking would be.
+        if (err instanceof HubError) this.sendError(session, err);
+        continue;
+      }
+      const { all, fresh } = joined;
+      this.gate.reply(session, this.deps.broker.whenLive('channels', change.subscribe), encode.channels('subscribed', all), fresh.length > 0 ? () => this.membership.entered(presenceClient(session), fresh) : undefined);
+    }
+    return sessions.size;
+  }
+
+  private addSession(sessions: Set<Session>, clientId: string): void {
+    const session = this.registry.get(clientId)?.handle;
+    if (session !== undefined && session.conn !== null) sessions.add(session);
   }
 
   /** This node's members of `channel`, as presence shows them. */

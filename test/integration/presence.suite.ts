@@ -10,7 +10,7 @@ import type { ConfigInput } from '../../src/config.js';
 import type { RunningHub } from '../../src/node.js';
 import { testPrefix } from '../broker-helpers.js';
 import { announcedPort, HUB_BIN, killChildren, trackChild } from '../cli-process.js';
-import { closeClients, connect, signToken, standaloneEnv, startHub, stopAll, tempDir, TEST_SECRET, type Frame, type TestClient } from '../helpers.js';
+import { closeClients, connect, post, signToken, standaloneEnv, startHub, stopAll, tempDir, TEST_SECRET, type Frame, type TestClient } from '../helpers.js';
 
 export const PRESENCE_CHANNELS = { namespaces: { chat: { presence: true, join_leave: true } } };
 
@@ -63,6 +63,24 @@ export function presenceSuite(name: string, broker: Partial<ConfigInput>, env: R
       // A clean shutdown of node c removes its entries before it is gone.
       await c.close();
       expect(ids(await onA.request({ type: 'presence', channel_id: room }))).toEqual([onA.info.client_id]);
+    });
+
+    it('the server API subscribes a user\'s connections on another node, and answers presence for all nodes', async () => {
+      const prefix = testPrefix();
+      const key = 'a-server-key-of-enough-length';
+      const [a, b, c] = (await Promise.all([start(prefix, { apiKeys: key }), start(prefix, { apiKeys: key }), start(prefix, { apiKeys: key })])) as [RunningHub, RunningHub, RunningHub];
+      const room = `chat:${prefix}-api`;
+      const carol = await signToken();
+      const onB = await connect(b, { token: carol.token });
+      const res = await post(a, '/api/subscriptions', { users: [carol.rootId], subscribe: [room] }, { headers: { 'X-API-Key': key } });
+      expect(res).toMatchObject({ status: 202, body: { connections: 0 } });
+      expect(await onB.next('subscribed')).toMatchObject({ channel_ids: expect.arrayContaining([room]) });
+      // `subscribed` is live: a notification from a third node reaches it.
+      await post(c, '/api/notify', { channels: [room], data: { hello: 1 } }, { headers: { 'X-API-Key': key } });
+      expect(await onB.next((f) => f['hello'] === 1)).toEqual({ hello: 1 });
+      expect(await onB.next('join')).toMatchObject({ client: { client_id: onB.info.client_id } });
+      const answer = await fetch(`${c.url}/api/presence/${encodeURIComponent(room)}`, { headers: { 'X-API-Key': key } });
+      expect(await answer.json()).toMatchObject({ status: 200, channel_id: room, clients: [{ client_id: onB.info.client_id, root_id: carol.rootId }], num_clients: 1, num_users: 1 });
     });
 
     it('a killed node\'s members vanish within presenceTtlSec', async () => {
