@@ -45,6 +45,8 @@ hub.on('connect', (info) => {
   setStatus('Connected', true);
   const email = sessionStorage.getItem(EMAIL_KEY);
   if (sessionStorage.getItem(TOKEN_KEY) && email) $('account-status').textContent = `Signed in as ${email}`;
+  // join/leave frames sent while the link was down are lost: ask again after a reconnect.
+  refreshPresence();
 });
 hub.on('reconnect', () => addMessage('hub', 'reconnected'));
 hub.on('disconnect', (why) => setStatus(`Disconnected (${why.code}), reconnecting…`, false));
@@ -73,6 +75,7 @@ function describe(type, frame) {
   const data = frame.data;
   if (type === 'chat' && data && typeof data === 'object') return `${data.from ?? 'someone'}: ${data.message ?? JSON.stringify(data)}`;
   if (type === 'progress' && data && typeof data === 'object') return `${data.progress} ${data.status}`;
+  if ((type === 'join' || type === 'leave') && frame.client) return `${frame.client.client_id} ${type === 'join' ? 'joined' : 'left'} ${frame.channel_id}`;
   return JSON.stringify(frame);
 }
 
@@ -168,6 +171,8 @@ async function login() {
   sessionStorage.setItem(EMAIL_KEY, user.email);
   showInfo(await hub.changeUser(token));
   $('account-status').textContent = `Signed in as ${user.email}`;
+  // The hub announces no join/leave for a new user on the same connection: re-read who is here.
+  refreshPresence();
 }
 
 function reportAccount(err) {
@@ -189,6 +194,7 @@ $('logout').addEventListener('click', async () => {
     if (token) await postJson('/user/logout', {}, token);
     showInfo(await hub.changeUser());
     $('account-status').textContent = 'Public (not signed in). Sending needs an account.';
+    refreshPresence();
   } catch (err) {
     reportAccount(err);
   }
@@ -201,11 +207,72 @@ const reportError = (what) => (err) => addMessage('error', `${what}: ${err.messa
 
 $('join-form').addEventListener('submit', (event) => {
   event.preventDefault();
+  const wanted = ids($('channel').value);
   hub
-    .subscribe(ids($('channel').value))
-    .then((channels) => ($('joined').textContent = channels.join(', ')))
+    .subscribe(wanted)
+    .then((channels) => {
+      $('joined').textContent = channels.join(', ');
+      for (const channel of wanted) void loadPresence(channel);
+    })
     .catch(reportError('join'));
 });
+
+// --- who is in the joined channels (namespaces with presence and join/leave) --------------------
+
+/** channel -> (client id -> root id), only for channels whose presence the hub answered. */
+const members = new Map();
+
+async function loadPresence(channel) {
+  try {
+    const clients = await hub.presence(channel);
+    members.set(channel, new Map(clients.map((c) => [c.client_id, c.root_id])));
+  } catch (err) {
+    // Presence is off for the channel's namespace (or not ours to ask): the page shows no list for it.
+    members.delete(channel);
+    addMessage('presence', `${channel}: not shown (${err.code ?? err.message})`);
+  }
+  renderPresence();
+}
+
+function refreshPresence() {
+  for (const channel of members.keys()) void loadPresence(channel);
+}
+
+function applyChange(change, joined) {
+  const clients = members.get(change.channel_id);
+  // No list (yet): the presence reply still to come was written after this frame, so it counts the change.
+  if (!clients) return;
+  if (joined) clients.set(change.client.client_id, change.client.root_id);
+  else clients.delete(change.client.client_id);
+  renderPresence();
+}
+hub.on('join', (change) => applyChange(change, true));
+hub.on('leave', (change) => applyChange(change, false));
+
+function renderPresence() {
+  const lists = [];
+  for (const [channel, clients] of members) {
+    const block = document.createElement('div');
+    block.className = 'presence-channel';
+    block.dataset.channel = channel;
+    const name = document.createElement('p');
+    name.className = 'presence-name';
+    name.textContent = `${channel} (${clients.size})`;
+    const list = document.createElement('ul');
+    for (const [clientId, rootId] of clients) {
+      const item = document.createElement('li');
+      const root = document.createElement('span');
+      root.className = 'root';
+      root.textContent = rootId;
+      item.append(clientId === hub.info?.client_id ? `${clientId} (you)` : clientId, root);
+      list.append(item);
+    }
+    block.append(name, list);
+    lists.push(block);
+  }
+  $('presence-lists').replaceChildren(...lists);
+  $('presence').hidden = members.size === 0;
+}
 
 $('send-form').addEventListener('submit', (event) => {
   event.preventDefault();

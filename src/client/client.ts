@@ -2,18 +2,18 @@
  * One hub connection kept alive: connect, match replies to requests by `uid`, ping, and reconnect
  * with backoff (re-applying the token and re-subscribing channels). Runs in browsers and Node.
  */
-import type { ConnectionInfo, FrameOf } from '../protocol.js';
+import type { ConnectionInfo, FrameOf, PresenceClient } from '../protocol.js';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { Emitter, type AnyListener } from './emitter.js';
 import { HubClientError } from './errors.js';
 import { Pending } from './pending.js';
-import { channelsOf, connectionInfo, errorOf } from './replies.js';
+import { channelsOf, clientsOf, connectionInfo, errorOf, membershipOf, statsOf } from './replies.js';
 import { OPEN, resolveSocket, socketUrl, type SocketLike } from './socket.js';
-import { lifecycleEvents, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type LifecycleEvents } from './types.js';
+import { lifecycleEvents, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type LifecycleEvents, type MembershipEvents, type PresenceStats } from './types.js';
 
 /** Any JSON value but undefined, as the protocol requires of a payload. */
 type Payload = FrameOf<'user'>['data'];
-type Outbound = FrameOf<'walker'> | FrameOf<'client'> | FrameOf<'channel'> | FrameOf<'user'> | FrameOf<'change_user'> | FrameOf<'subscribe'> | FrameOf<'unsubscribe'> | FrameOf<'ping'>;
+type Outbound = FrameOf<'walker'> | FrameOf<'client'> | FrameOf<'channel'> | FrameOf<'user'> | FrameOf<'change_user'> | FrameOf<'subscribe'> | FrameOf<'unsubscribe'> | FrameOf<'presence'> | FrameOf<'presence_stats'> | FrameOf<'ping'>;
 
 export class HubClient {
   /** The current connection's ids; null until the first `connection` frame. */
@@ -56,6 +56,7 @@ export class HubClient {
   }
 
   on<E extends keyof LifecycleEvents>(type: E, fn: (value: LifecycleEvents[E]) => void): this;
+  on<E extends keyof MembershipEvents>(type: E, fn: (value: MembershipEvents[E]) => void): this;
   on(type: string, fn: (frame: Frame) => void): this;
   on(type: string, fn: (value: never) => void): this {
     this.emitter.on(type, fn as (value: unknown) => void);
@@ -110,6 +111,19 @@ export class HubClient {
     const reply = await this.request({ type: 'unsubscribe', channel_ids: channelIds }, undefined, 'unsubscribe');
     for (const id of channelIds) this.channels.delete(id);
     return channelsOf(reply);
+  }
+
+  /**
+   * Who is in a channel (a namespace with presence): each connection with its user's root. A refusal
+   * (presence off, or not a member where only members may ask) rejects with `forbidden`.
+   */
+  presence(channelId: string): Promise<PresenceClient[]> {
+    return this.ask({ type: 'presence', channel_id: channelId }, clientsOf);
+  }
+
+  /** How many connections and distinct users a channel has; refused like `presence`. */
+  presenceStats(channelId: string): Promise<PresenceStats> {
+    return this.ask({ type: 'presence_stats', channel_id: channelId }, statsOf);
   }
 
   /**
@@ -190,7 +204,18 @@ export class HubClient {
     const type = typeof frame.type === 'string' ? frame.type : 'message';
     // A peer cannot fake the SDK's own events: frames named like them reach catch-all listeners only.
     if (lifecycleEvents.has(type)) this.emitter.emitAny(type, frame);
+    else if (type === 'join' || type === 'leave') this.membership(type, frame);
     else this.emitter.emit(type, frame);
+  }
+
+  /**
+   * `join` / `leave` listeners get `{channel_id, client}`, typed, so only frames of the hub's shape
+   * reach them; `onAny` gets every such frame whole, as it gets everything else.
+   */
+  private membership(type: keyof MembershipEvents, frame: Frame): void {
+    const change = membershipOf(frame);
+    if (change) this.emitter.emit(type, change, false);
+    this.emitter.emitAny(type, frame);
   }
 
   /** The socket's first frame: the link is usable; restore what the previous link had, then announce it. */
@@ -293,6 +318,14 @@ export class HubClient {
       if (reply.type === 'error') throw errorOf(reply);
       return reply;
     });
+  }
+
+  /** A request whose reply `read` turns into the result; a reply it cannot read rejects as malformed. */
+  private async ask<T>(frame: Outbound, read: (reply: Frame) => T | null): Promise<T> {
+    const reply = await this.request(frame, undefined, frame.type);
+    const value = read(reply);
+    if (value !== null) return value;
+    throw errorOf(reply);
   }
 
   private acked(frame: Outbound, what: string): Promise<void> {

@@ -1,8 +1,8 @@
-/** Reading the hub's replies: connection ids, channel lists, and error replies as HubClientErrors. */
+/** Reading the hub's frames: connection ids, channel lists, presence, join/leave, and error replies as HubClientErrors. */
 import { errorCatalogue } from '../errors.js';
-import type { ConnectionInfo, WireError } from '../protocol.js';
+import type { ConnectionInfo, PresenceClient, WireError } from '../protocol.js';
 import { HubClientError } from './errors.js';
-import type { Frame } from './types.js';
+import type { Frame, MembershipChange, PresenceStats } from './types.js';
 
 export function connectionInfo(frame: Frame): ConnectionInfo | null {
   const data = frame['data'] as Partial<ConnectionInfo> | undefined;
@@ -13,6 +13,30 @@ export function connectionInfo(frame: Frame): ConnectionInfo | null {
 export function channelsOf(frame: Frame): string[] {
   const ids = frame['channel_ids'];
   return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+}
+
+function presenceClient(value: unknown): PresenceClient | null {
+  const c = value as Partial<PresenceClient> | null;
+  return typeof c === 'object' && c !== null && typeof c.client_id === 'string' && typeof c.root_id === 'string' ? { client_id: c.client_id, root_id: c.root_id } : null;
+}
+
+/** The members listed by a `presence` reply; null when the frame is not one. */
+export function clientsOf(frame: Frame): PresenceClient[] | null {
+  const list = frame['clients'];
+  if (frame.type !== 'presence' || !Array.isArray(list)) return null;
+  return list.map(presenceClient).filter((c): c is PresenceClient => c !== null);
+}
+
+export function statsOf(frame: Frame): PresenceStats | null {
+  const { num_clients: clients, num_users: users } = frame;
+  return frame.type === 'presence_stats' && typeof clients === 'number' && typeof users === 'number' ? { num_clients: clients, num_users: users } : null;
+}
+
+/** A `join` / `leave` frame as the hub writes it; null for any other shape (a peer's own payload). */
+export function membershipOf(frame: Frame): MembershipChange | null {
+  const client = presenceClient(frame['client']);
+  const channel = frame['channel_id'];
+  return client && typeof channel === 'string' ? { channel_id: channel, client } : null;
 }
 
 /** An error reply as a HubClientError; `error` frames carry no status, so it comes from the catalogue. */

@@ -1,9 +1,15 @@
 /** The SDK's public types. Wire shapes come from the protocol module (type-only: no zod at run time). */
-import type { ConnectionInfo } from '../protocol.js';
+import type { ConnectionInfo, JoinLeaveFrame, PresenceClient, PresenceStatsFrame } from '../protocol.js';
 import type { BackoffOptions } from './backoff.js';
 import type { SocketConstructor } from './socket.js';
 
-export type { ConnectionInfo };
+export type { ConnectionInfo, PresenceClient };
+
+/** What `presenceStats()` resolves with. */
+export type PresenceStats = Pick<PresenceStatsFrame, 'num_clients' | 'num_users'>;
+
+/** A `join` or `leave` frame without its `type`: which connection entered or left which channel. */
+export type MembershipChange = Pick<JoinLeaveFrame, 'channel_id' | 'client'>;
 
 /** A frame as received: the hub's own frames, or a notification exactly as its sender wrote it. */
 export type Frame = { readonly type?: unknown; readonly [key: string]: unknown };
@@ -29,7 +35,7 @@ export interface ConnectOptions {
   readonly pingIntervalMs?: number;
   /** How long a ping may go unanswered before the link counts as dead and is replaced, ms (default 10,000). */
   readonly pingTimeoutMs?: number;
-  /** Default reply timeout of `call`, `subscribe`, `unsubscribe`, `changeUser` and sends, ms (default 30,000). */
+  /** Default reply timeout of `call`, `subscribe`, `unsubscribe`, `presence`, `presenceStats`, `changeUser` and sends, ms (default 30,000). */
   readonly timeoutMs?: number;
   /** Where a throwing listener's error goes (default console.error). */
   readonly onListenerError?: (err: unknown) => void;
@@ -57,4 +63,13 @@ export interface LifecycleEvents {
   disconnect: DisconnectInfo;
 }
 export type LifecycleEvent = keyof LifecycleEvents;
+
+/**
+ * The hub's `join` / `leave` frames (namespaces with `join_leave`), checked for their shape. On the
+ * wire they look like any notification, so a payload of that type with another shape reaches `onAny` only.
+ */
+export interface MembershipEvents {
+  join: MembershipChange;
+  leave: MembershipChange;
+}
 export const lifecycleEvents: ReadonlySet<string> = new Set<LifecycleEvent>(['connect', 'reconnect', 'disconnect']);

@@ -1,13 +1,16 @@
 /**
  * The SDK (walker-hub/client) in Node against real hubs: replies matched by uid, listeners,
- * subscriptions, change_user, and the connection kept alive across a hub restart and a dead link.
+ * subscriptions, change_user, presence and join/leave, and the connection kept alive across a hub
+ * restart and a dead link.
  */
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { connect, HubClientError, type HubClient, type Frame } from '../../src/client/index.js';
-import { closeClients, connect as rawConnect, signToken, startHub, stopAll } from '../helpers.js';
+import { connect, HubClientError, type HubClient, type Frame, type MembershipChange, type PresenceClient } from '../../src/client/index.js';
+import { closeClients, connect as rawConnect, signToken, startHub, stopAll, tempDir } from '../helpers.js';
 
 const clients = new Set<HubClient>();
 /** Small backoff so reconnects in these tests take milliseconds, never a fixed sleep. */
@@ -166,6 +169,87 @@ describe('walker-hub/client against a hub', () => {
     s.send({ type: 'client', client_ids: [c.info!.client_id], data: { type: 'reconnect' } });
     expect(await any).toBe('reconnect');
     expect(faked).toEqual([]);
+  });
+});
+
+describe('walker-hub/client presence and join/leave', () => {
+  /** A hub where `chat:*` has presence (members may ask) and join/leave, and `plain:*` has neither. */
+  async function presenceHub() {
+    const path = join(tempDir(), 'channels.json');
+    writeFileSync(path, JSON.stringify({ namespaces: { chat: { presence: true, join_leave: true }, plain: {} } }));
+    return startHub({ channelsFile: path });
+  }
+  const byId = (clients: PresenceClient[]) => [...clients].sort((x, y) => x.client_id.localeCompare(y.client_id));
+
+  it('presence() lists members, presenceStats() counts them, and join/leave events follow them', async () => {
+    const hub = await presenceHub();
+    const alice = await signToken();
+    const bob = await signToken();
+    const a = client(hub.url, { token: alice.token });
+    const b = client(hub.url, { token: bob.token });
+    const [ai, bi] = await Promise.all([a.ready, b.ready]);
+    const aClient = { client_id: ai.client_id, root_id: alice.rootId };
+    const bClient = { client_id: bi.client_id, root_id: bob.rootId };
+
+    // A connection's own join comes right after its `subscribed`.
+    const ownJoin = nextEvent<MembershipChange>(a, 'join');
+    await a.subscribe(['chat:1']);
+    expect(await ownJoin).toEqual({ channel_id: 'chat:1', client: aClient });
+
+    const any: Array<[string, Frame]> = [];
+    a.onAny((type, frame) => any.push([type, frame]));
+    const bJoined = nextEvent<MembershipChange>(a, 'join');
+    await b.subscribe(['chat:1']);
+    expect(await bJoined).toEqual({ channel_id: 'chat:1', client: bClient });
+    expect(byId(await a.presence('chat:1'))).toEqual(byId([aClient, bClient]));
+    expect(await b.presenceStats('chat:1')).toEqual({ num_clients: 2, num_users: 2 });
+
+    const bLeft = nextEvent<MembershipChange>(a, 'leave');
+    await b.unsubscribe(['chat:1']);
+    expect(await bLeft).toEqual({ channel_id: 'chat:1', client: bClient });
+    expect(await a.presence('chat:1')).toEqual([aClient]);
+
+    // A connection that closes leaves too.
+    const bAgain = nextEvent<MembershipChange>(a, 'join');
+    await b.subscribe(['chat:1']);
+    await bAgain;
+    const bClosed = nextEvent<MembershipChange>(a, 'leave');
+    b.close();
+    expect(await bClosed).toEqual({ channel_id: 'chat:1', client: bClient });
+    expect(await a.presenceStats('chat:1')).toEqual({ num_clients: 1, num_users: 1 });
+
+    // onAny saw the frames whole; the replies to presence requests were not events.
+    expect(any.map(([type]) => type)).toEqual(['join', 'leave', 'join', 'leave']);
+    expect(any[0]?.[1]).toEqual({ type: 'join', channel_id: 'chat:1', client: bClient });
+  });
+
+  it('a refused presence request rejects with a HubClientError', async () => {
+    const hub = await presenceHub();
+    const c = client(hub.url, { token: (await signToken()).token });
+    await c.ready;
+    await c.subscribe(['plain:1']);
+    const off = await c.presence('plain:1').catch((e: unknown) => e);
+    expect(off).toBeInstanceOf(HubClientError);
+    expect(off).toMatchObject({ code: 'forbidden', status: 403 });
+    // Members only: asking about a channel it is not in is refused as well.
+    await expect(c.presence('chat:9')).rejects.toMatchObject({ code: 'forbidden', status: 403 });
+    await expect(c.presenceStats('chat:9')).rejects.toMatchObject({ code: 'forbidden', status: 403 });
+    // The connection stays usable.
+    await c.subscribe(['chat:9']);
+    expect(await c.presenceStats('chat:9')).toEqual({ num_clients: 1, num_users: 1 });
+  });
+
+  it('a peer payload of type join without the hub shape reaches onAny only', async () => {
+    const hub = await presenceHub();
+    const c = client(hub.url);
+    await c.ready;
+    const s = await rawConnect(hub, { token: (await signToken()).token });
+    const typed: unknown[] = [];
+    c.on('join', (change) => typed.push(change));
+    const any = new Promise<Frame>((resolve) => c.onAny((_type, frame) => resolve(frame)));
+    s.send({ type: 'client', client_ids: [c.info!.client_id], data: { type: 'join', data: { name: 'ada' } } });
+    expect(await any).toEqual({ type: 'join', data: { name: 'ada' } });
+    expect(typed).toEqual([]);
   });
 });
 

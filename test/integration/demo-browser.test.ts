@@ -1,15 +1,15 @@
 /**
  * The demo page in two real headless Chromium pages against a real hub: accounts, a channel
- * message from one page to the other, a progress walker, an alert toast, a refresher frame, and
- * Directual redirects. Saves a screenshot to test/artifacts/. Without /usr/bin/chromium it skips
+ * message from one page to the other, who is in the channel (presence, join/leave), a progress
+ * walker, an alert toast, a refresher frame, and Directual redirects. Saves a screenshot to test/artifacts/. Without /usr/bin/chromium it skips
  * loudly, unless REQUIRE_SERVICES=1 (CI), where a missing browser is a failure.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '../../src/node.js';
-import { startHub, stopAll } from '../helpers.js';
+import { startHub, stopAll, tempDir } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REQUIRE_SERVICES = process.env['REQUIRE_SERVICES'] === '1';
@@ -27,7 +27,10 @@ if (existsSync(CHROMIUM)) {
     let hub: RunningHub;
     let browser: Browser;
     beforeAll(async () => {
-      hub = await startHub();
+      // Channels without a namespace (the page's `lobby`) have presence and join/leave; `quiet:*` has neither.
+      const channels = join(tempDir(), 'channels.json');
+      writeFileSync(channels, JSON.stringify({ default: { presence: true, join_leave: true }, namespaces: { quiet: {} } }));
+      hub = await startHub({ channelsFile: channels });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
@@ -67,6 +70,17 @@ if (existsSync(CHROMIUM)) {
       const b = await signedInPage('bob@example.com', '/demo/rooms');
 
       const bobRoot = await b.locator('#root-id').textContent();
+      const aId = (await a.locator('#client-id').textContent()) ?? '';
+      const bFirstId = (await b.locator('#client-id').textContent()) ?? '';
+      // Both pages list both connections: B from its presence reply, A from B's join frame.
+      const inLobby = (page: Page) => page.locator('#presence [data-channel="lobby"] li');
+      for (const page of [a, b]) {
+        await expect.poll(() => inLobby(page).allTextContents(), POLL).toHaveLength(2);
+        expect(await page.locator('#presence').isVisible()).toBe(true);
+      }
+      expect(await inLobby(a).filter({ hasText: `${aId} (you)` }).count()).toBe(1);
+      expect(await inLobby(a).filter({ hasText: bFirstId }).textContent()).toContain(bobRoot);
+      expect(await inLobby(b).filter({ hasText: `${bFirstId} (you)` }).count()).toBe(1);
       // A sends to the channel; B sees it.
       await a.getByLabel('Message', { exact: true }).fill('hello from ada');
       await a.getByRole('button', { name: 'Send', exact: true }).click();
@@ -109,6 +123,13 @@ if (existsSync(CHROMIUM)) {
       // The page reconnected as the same user (token kept in sessionStorage, given by getToken).
       await b.locator('#account-status', { hasText: 'Signed in as bob@example.com' }).waitFor();
       expect(await b.locator('#root-id').textContent()).toBe(bobRoot);
+      // B's old page left the channel: A's list drops it (a leave frame).
+      await expect.poll(() => inLobby(a).allTextContents(), POLL).toEqual([expect.stringContaining(`${aId} (you)`)]);
+      // A channel whose namespace has no presence: the hub refuses, the page shows no list.
+      await b.getByLabel('Channel name').fill('quiet:1');
+      await b.getByRole('button', { name: 'Join' }).click();
+      await b.locator('#messages li', { hasText: 'quiet:1: not shown (forbidden)' }).waitFor();
+      expect(await b.locator('#presence').isHidden()).toBe(true);
       const bId2 = (await b.locator('#client-id').textContent()) ?? '';
       const redirect2 = (data: unknown) =>
         a.evaluate(
