@@ -149,7 +149,7 @@ export class Hub {
   newSession(identity: Identity = publicIdentity, channelId?: string): Session {
     const clientId = nanoid();
     const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
-    return { clientId, channelId: channelId ?? nanoid(), identity, conn: null, inflight: 0, inflightChars: 0, admission: null, expiry: null, gone: null, caller: null, replies: null, frames, held: null, log: this.log.child({ client_id: clientId }) };
+    return { clientId, channelId: channelId ?? nanoid(), channelNamed: channelId !== undefined, identity, conn: null, inflight: 0, inflightChars: 0, admission: null, expiry: null, gone: null, caller: null, replies: null, frames, held: null, log: this.log.child({ client_id: clientId }) };
   }
 
   open(session: Session, conn: Connection): void {
@@ -179,7 +179,7 @@ export class Hub {
       broker.whenLive('channels', [session.channelId]),
       broker.whenLive('broadcast', [BROADCAST_ID]),
     ]);
-    this.gate.reply(session, live, this.connectionFrame(session), () => this.membership.entered(presenceClient(session), [session.channelId]));
+    this.gate.reply(session, live, this.connectionFrame(session), session.channelNamed ? () => this.membership.entered(presenceClient(session), [session.channelId]) : undefined);
   }
 
   close(session: Session): void {
@@ -189,7 +189,7 @@ export class Hub {
     // Replies still waiting can no longer be sent; walkers that finish later find no line.
     this.line.drop(session);
     const record = this.registry.remove(session.clientId);
-    if (record !== undefined) this.membership.left(presenceClient(session), record.channels.keys());
+    if (record !== undefined) this.membership.left(presenceClient(session), announced(session, record.channels.keys()));
   }
 
   /** One incoming frame; `text` is null for a binary frame. Never throws. */
@@ -440,7 +440,7 @@ export class Hub {
     if (conn === null || previous === identity.root_id) return;
     this.registry.setUser(session.clientId, identity.root_id);
     const record = this.registry.get(session.clientId);
-    if (record !== undefined) this.membership.changedUser(presenceClient(session), record.channels.keys());
+    if (record !== undefined) this.membership.changedUser(presenceClient(session), announced(session, record.channels.keys()));
   }
 
   /** Joins the channels; `fresh`: those it was not in before (the caller announces them once it has replied). */
@@ -467,11 +467,16 @@ export class Hub {
       session.conn.unsubscribe(topics.channel(id));
       gone.push(id);
     }
-    this.membership.left(presenceClient(session), gone);
+    this.membership.left(presenceClient(session), announced(session, gone));
     return [...record.channels.keys()];
   }
 }
 
 function presenceClient(session: Session): PresenceClient {
   return { client_id: session.clientId, root_id: session.identity.root_id };
+}
+
+/** The channels whose membership is announced (presence, join/leave): all but a random channel the hub made up. */
+function* announced(session: Session, channels: Iterable<string>): Generator<string> {
+  for (const channel of channels) if (session.channelNamed || channel !== session.channelId) yield channel;
 }

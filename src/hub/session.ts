@@ -13,6 +13,8 @@ export interface Session {
   readonly clientId: string;
   /** The channel from `?channel_id=` (or a random id); reported in `connection` frames. */
   readonly channelId: string;
+  /** Whether `channelId` came from `?channel_id=` (a random one is nobody else's: no presence, no join/leave). */
+  readonly channelNamed: boolean;
   identity: Identity;
   /** Set on open, cleared on close. */
   conn: Connection | null;
