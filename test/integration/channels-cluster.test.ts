@@ -1,6 +1,6 @@
-/** Presence across three hubs on one Redis and on a Redis Cluster (presence.suite.ts). */
+/** Channels (rules, presence, join/leave, server joins) across three hubs on one Redis and on a Redis Cluster (channels-cluster.suite.ts). */
 import { REDIS_CLUSTER_NODES, REDIS_URL, withService } from '../broker-helpers.js';
-import { presenceSuite } from './presence.suite.js';
+import { presenceSuite } from './channels-cluster.suite.js';
 
 withService('presence over Redis', 'REDIS_URL', REDIS_URL, (url) => presenceSuite('Redis', { redisUrl: url }, { REDIS_URL: url }));
 withService('presence over Redis Cluster', 'REDIS_CLUSTER_NODES', REDIS_CLUSTER_NODES, (nodes) =>

@@ -1,16 +1,19 @@
 /**
  * Presence and join/leave across three real hubs on one Redis or Redis Cluster (run by
- * presence-redis.test.ts); the single-node case is in presence.test.ts.
+ * channels-cluster.test.ts); the single-node case is in presence.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseChannelsFile } from '../../src/channels/load.js';
 import type { ConfigInput } from '../../src/config.js';
+import { defineWalker } from '../../src/walkers/define.js';
 import type { RunningHub } from '../../src/node.js';
 import { testPrefix } from '../broker-helpers.js';
 import { announcedPort, HUB_BIN, killChildren, trackChild } from '../cli-process.js';
-import { closeClients, connect, post, signToken, standaloneEnv, startHub, stopAll, tempDir, TEST_SECRET, type Frame, type TestClient } from '../helpers.js';
+import { closeClients, connect, post, signToken, standaloneEnv, startHub, stopAll, tempDir, TEST_SECRET, walkersFrom, type Frame, type TestClient } from '../helpers.js';
 
 export const PRESENCE_CHANNELS = { namespaces: { chat: { presence: true, join_leave: true } } };
 
@@ -81,6 +84,46 @@ export function presenceSuite(name: string, broker: Partial<ConfigInput>, env: R
       expect(await onB.next('join')).toMatchObject({ client: { client_id: onB.info.client_id } });
       const answer = await fetch(`${c.url}/api/presence/${encodeURIComponent(room)}`, { headers: { 'X-API-Key': key } });
       expect(await answer.json()).toMatchObject({ status: 200, channel_id: room, clients: [{ client_id: onB.info.client_id, root_id: carol.rootId }], num_clients: 1, num_users: 1 });
+    });
+
+    it('namespace rules hold on every node: refusals, user-limited channels, a subscribe walker, publish rules', async () => {
+      const prefix = testPrefix();
+      const walkers = walkersFrom({
+        authorize_room: defineWalker({
+          input: z.object({ channel_id: z.string() }),
+          auth: false,
+          methods: ['websocket'],
+          run: async (_ctx, { channel_id }) => !channel_id.includes('no-'),
+        }),
+      });
+      const rules = parseChannelsFile(
+        { namespaces: { private: { subscribe: 'authenticated' }, ro: { publish: 'none' }, dm: { user_limited: true }, room: { subscribe_walker: 'authorize_room' }, open: { publish: 'subscribers' } } },
+        walkers,
+      );
+      const nodes = await Promise.all([0, 1, 2].map(() => startHub({ ...broker, redisPrefix: prefix, revocationSyncMs: 0, peerEvents: 'public' }, { walkers, channels: rules })));
+      const alice = await signToken();
+      const bob = await signToken();
+      for (const node of nodes) {
+        const anon = await connect(node);
+        const a = await connect(node, { token: alice.token });
+        const b = await connect(node, { token: bob.token });
+        expect(await anon.request({ type: 'subscribe', channel_ids: ['private:x'] })).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+        expect(await a.request({ type: 'subscribe', channel_ids: ['private:x'] })).toMatchObject({ type: 'subscribed' });
+        expect(await b.request({ type: 'subscribe', channel_ids: [`dm:#${alice.rootId}`] })).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+        expect(await a.request({ type: 'subscribe', channel_ids: [`dm:#${alice.rootId}`] })).toMatchObject({ type: 'subscribed' });
+        expect(await anon.request({ type: 'subscribe', channel_ids: ['room:no-1'] })).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+        expect(await anon.request({ type: 'subscribe', channel_ids: ['room:yes-1'] })).toMatchObject({ type: 'subscribed' });
+        expect(await a.request({ type: 'channel', channel_ids: ['ro:x'], data: 1 })).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+        expect(await a.request({ type: 'channel', channel_ids: ['open:x'], data: 1 })).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+      }
+      // Publishing by members of `open:` reaches members on the other nodes.
+      const [n0, n1] = nodes as [RunningHub, RunningHub];
+      const m0 = await connect(n0);
+      const m1 = await connect(n1);
+      await m0.request({ type: 'subscribe', channel_ids: ['open:y'] });
+      await m1.request({ type: 'subscribe', channel_ids: ['open:y'] });
+      expect(await m0.request({ type: 'channel', channel_ids: ['open:y'], data: { from: 0 } })).toMatchObject({ type: 'ack' });
+      expect(await m1.next((f) => f['from'] === 0)).toEqual({ from: 0 });
     });
 
     it('a killed node\'s members vanish within presenceTtlSec', async () => {
