@@ -1,5 +1,5 @@
 /**
- * Presence and join/leave across three real hubs on one Redis or Redis Cluster (run by
+ * Namespace rules, presence, join/leave and server joins across three real hubs on one Redis or Redis Cluster (run by
  * channels-cluster.test.ts); the single-node case is in presence.test.ts.
  */
 import { spawn } from 'node:child_process';
@@ -25,8 +25,8 @@ export function channelsFile(): string {
 
 const ids = (frame: Frame) => ((frame['clients'] as Array<{ client_id: string }>) ?? []).map((c) => c.client_id).sort();
 
-export function presenceSuite(name: string, broker: Partial<ConfigInput>, env: Record<string, string>): void {
-  describe(`presence over ${name}`, () => {
+export function channelsClusterSuite(name: string, broker: Partial<ConfigInput>, env: Record<string, string>): void {
+  describe(`channels over ${name}`, () => {
     afterEach(async () => {
       await closeClients();
       await stopAll();
