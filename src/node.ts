@@ -6,7 +6,6 @@ import { createAuthenticator, type Authenticator } from './auth/authenticator.js
 import type { Identity } from './auth/identity.js';
 import type { Broker } from './broker/broker.js';
 import { createBroker } from './broker/index.js';
-import { parseClusterNodes } from './broker/redis-cluster.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Hub } from './hub/hub.js';
@@ -39,6 +38,7 @@ import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
 import { profiles } from './profiles/index.js';
 import { loadChannelsFile } from './channels/load.js';
+import { redisTargetOf } from './broker/redis-clients.js';
 import { RedisPresence } from './presence/redis.js';
 import type { PresenceClient } from './protocol.js';
 import type { MaybePromise } from './maybe.js';
@@ -288,24 +288,14 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
 
 /** Presence in Redis (or Redis Cluster) when configured; null: the hub answers from its registry. */
 function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): RedisPresence | null {
-  const target =
-    config.redisClusterNodes !== undefined
-      ? { clusterNodes: parseClusterNodes(config.redisClusterNodes) }
-      : config.redisUrl !== undefined
-        ? { url: config.redisUrl }
-        : null;
+  const target = redisTargetOf(config);
   if (target === null) return null;
   return new RedisPresence(target, { prefix: config.redisPrefix, ttlMs: config.presenceTtlSec * 1000, localMembers, log });
 }
 
 /** The Redis-backed throttles when Redis (or Redis Cluster) is configured; null keeps them in memory. */
 function redisThrottles(config: Config, log: Logger): RedisThrottles | null {
-  const target =
-    config.redisClusterNodes !== undefined
-      ? { clusterNodes: parseClusterNodes(config.redisClusterNodes) }
-      : config.redisUrl !== undefined
-        ? { url: config.redisUrl }
-        : null;
+  const target = redisTargetOf(config);
   if (target === null) return null;
   // Connection errors repeat on every retry; the first of each outage is enough in the log.
   let failing = false;

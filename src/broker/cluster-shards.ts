@@ -14,9 +14,9 @@
  * unsolicited SUNSUBSCRIBE from a migrated slot, or a shard connection closing), topics move to
  * their new owner.
  */
-import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { withDeadline } from './pubsub.js';
-import { reconnectDelayMs } from './reconnect.js';
+import { subscriberOptions } from './redis-clients.js';
 import { keySlot, SLOTS } from './slot.js';
 
 export interface ShardEvents {
@@ -44,15 +44,6 @@ interface Hold {
   readonly op: number;
 }
 
-const options: RedisOptions = {
-  lazyConnect: true,
-  // Commands are sent only on a ready connection; nothing waits in ioredis's queues.
-  enableOfflineQueue: false,
-  autoResubscribe: false,
-  autoResendUnfulfilledCommands: false,
-  connectTimeout: 2000,
-  retryStrategy: reconnectDelayMs,
-};
 
 export class ShardSubscribers {
   private readonly shards = new Map<string, Shard>();
@@ -187,7 +178,7 @@ export class ShardSubscribers {
     const existing = this.shards.get(key);
     if (existing !== undefined) return existing;
     const [host, port] = splitKey(key);
-    const redis = new Redis({ ...options, host, port, connectionName: `${this.connectionName}-ssub` });
+    const redis = new Redis({ ...subscriberOptions, host, port, connectionName: `${this.connectionName}-ssub` });
     const shard: Shard = { key, redis, topics: new Map(), onClose: new Set(), ready: null };
     redis.on('smessage', this.events.message);
     redis.on('error', this.failed);

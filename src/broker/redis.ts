@@ -4,19 +4,11 @@
  * false`), so an outage drops publishes instead of growing memory; subscriptions are not
  * replayed by ioredis but re-sent by `Subscriptions` from the topics this node wants now.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { PubSubBroker, withDeadline, type PubSubClient, type PubSubEvents } from './pubsub.js';
-import { reconnectDelayMs } from './reconnect.js';
+import { subscriberOptions } from './redis-clients.js';
 
-const options: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  autoResubscribe: false,
-  autoResendUnfulfilledCommands: false,
-  connectTimeout: 2000,
-  retryStrategy: reconnectDelayMs,
-};
 
 export class RedisPubSub implements PubSubClient {
   readonly type = 'redis';
@@ -24,8 +16,8 @@ export class RedisPubSub implements PubSubClient {
   private readonly sub: Redis;
 
   constructor(url: string, connectionName = 'walker-hub') {
-    this.pub = new Redis(url, { ...options, connectionName: `${connectionName}-pub` });
-    this.sub = new Redis(url, { ...options, connectionName: `${connectionName}-sub` });
+    this.pub = new Redis(url, { ...subscriberOptions, connectionName: `${connectionName}-pub` });
+    this.sub = new Redis(url, { ...subscriberOptions, connectionName: `${connectionName}-sub` });
   }
 
   async connect(events: PubSubEvents): Promise<void> {

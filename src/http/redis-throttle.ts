@@ -10,10 +10,8 @@
  * `insuranceLimiter`, a memory limiter with the same budget: logins are never blocked by the
  * outage, and the limit still holds per node until Redis is back.
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import type { ClusterNode } from '../broker/redis-cluster.js';
-import { reconnectDelayMs } from '../broker/reconnect.js';
+import { createCommandClient, type RedisTarget } from '../broker/redis-clients.js';
 import { limiterThrottle, unlimited, type ThrottleFactory } from './throttle.js';
 
 /** How long one throttle command may wait for Redis (ms) before the memory limiter answers instead. */
@@ -23,18 +21,7 @@ const START_WAIT_MS = 2500;
 /** How long shutdown waits for Redis to answer QUIT (ms) before dropping the connection. */
 const CLOSE_WAIT_MS = 1000;
 
-const redisOptions: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  connectTimeout: 2000,
-  commandTimeout: COMMAND_TIMEOUT_MS,
-  // A failed command is answered by the insurance limiter at once; no delayed re-send.
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-  retryStrategy: reconnectDelayMs,
-};
-
-export type RedisTarget = { readonly url: string } | { readonly clusterNodes: readonly ClusterNode[] };
+export type { RedisTarget } from '../broker/redis-clients.js';
 
 export interface RedisThrottles {
   readonly factory: ThrottleFactory;
@@ -51,17 +38,7 @@ export interface RedisThrottles {
 
 /** One small client of its own (the broker's connections are subscribed or latency-sensitive). */
 export function createRedisThrottles(target: RedisTarget, prefix: string, onError: (err: Error) => void): RedisThrottles {
-  const client =
-    'url' in target
-      ? new Redis(target.url, { ...redisOptions, connectionName: 'walker-hub-throttle' })
-      : new Cluster([...target.clusterNodes], {
-          lazyConnect: true,
-          enableOfflineQueue: false,
-          clusterRetryStrategy: reconnectDelayMs,
-          retryDelayOnFailover: 0,
-          retryDelayOnClusterDown: 0,
-          redisOptions: { ...redisOptions, connectionName: 'walker-hub-throttle' },
-        });
+  const client = createCommandClient(target, 'walker-hub-throttle', COMMAND_TIMEOUT_MS);
   client.on('error', onError);
   // A failed first attempt is not fatal: the insurance limiter answers and the client keeps retrying.
   const connected = client.connect().then(

@@ -10,9 +10,8 @@
  * Redis unreachable: writes are dropped (the next refresh after it is back writes every local
  * member again) and `list` rejects, which the hub answers as `presence_unavailable`.
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { ClusterNode } from '../broker/redis-cluster.js';
-import { reconnectDelayMs } from '../broker/reconnect.js';
+import type { Cluster, Redis } from 'ioredis';
+import { createCommandClient, type RedisTarget } from '../broker/redis-clients.js';
 import { withDeadline } from '../broker/pubsub.js';
 import type { Logger } from '../log.js';
 import type { Presence, PresenceClient } from './presence.js';
@@ -22,16 +21,6 @@ export const PRESENCE_COMMAND_TIMEOUT_MS = 1000;
 /** How long shutdown waits for the entries' removal, ms. */
 const CLOSE_WAIT_MS = 1000;
 
-const redisOptions: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  connectTimeout: 2000,
-  commandTimeout: PRESENCE_COMMAND_TIMEOUT_MS,
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-  retryStrategy: reconnectDelayMs,
-};
-
 /** Drops expired entries, then returns every entry's JSON (one round trip, atomic per channel). */
 const LIST_SCRIPT = `
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
@@ -39,8 +28,6 @@ for i = 1, #expired do redis.call('HDEL', KEYS[1], expired[i]) end
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1]) end
 return redis.call('HVALS', KEYS[1])
 `;
-
-export type PresenceTarget = { readonly url: string } | { readonly clusterNodes: readonly ClusterNode[] };
 
 export interface RedisPresenceOptions {
   readonly prefix: string;
@@ -57,13 +44,10 @@ export class RedisPresence implements Presence {
   private failing = false;
 
   constructor(
-    target: PresenceTarget,
+    target: RedisTarget,
     private readonly options: RedisPresenceOptions,
   ) {
-    this.client =
-      'url' in target
-        ? new Redis(target.url, { ...redisOptions, connectionName: 'walker-hub-presence' })
-        : new Cluster([...target.clusterNodes], { lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: reconnectDelayMs, redisOptions });
+    this.client = createCommandClient(target, 'walker-hub-presence', PRESENCE_COMMAND_TIMEOUT_MS);
     this.client.on('error', (err: Error) => this.failed(err));
     this.client.on('ready', () => {
       if (this.failing) options.log.info('presence store reachable again');
