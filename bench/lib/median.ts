@@ -1,4 +1,4 @@
-/** The median and the spread of repeated runs: how every repeated figure of a run is reported. */
+/** The median and the spread of repeated runs (how every repeated figure of a run is reported), and quantiles of samples. */
 import type { Spread } from './results.js';
 
 /**
@@ -14,4 +14,10 @@ export function pickMedian<R extends { error?: string }>(runs: readonly R[], fig
 export function spreadOf<R extends { error?: string }>(runs: readonly R[], figure: (r: R) => number): Spread {
   const values = runs.filter((r) => !r.error).map(figure).filter(Number.isFinite);
   return { runs: values.length, min: values.length ? Math.min(...values) : Number.NaN, max: values.length ? Math.max(...values) : Number.NaN };
+}
+
+/** Nearest-rank quantile of an ascending array. */
+export function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }

@@ -150,3 +150,24 @@ export type WalkerCallReport =
   | { type: 'ready'; sample: string }
   | { type: 'measured'; replies: number; seconds: number; cpu: CpuTime }
   | { type: 'error'; message: string };
+
+// ---------------------------------------------------------------------------------------------
+// The probe child (bench/load/probe.ts): request/reply timings on a few sockets of its own
+
+export type ProbeCommand =
+  /**
+   * `connections` sockets (in no room), each `rounds` times in turn: subscribe to a channel of its
+   * own never used before (`prefix` + socket + round), time until `subscribed`, then unsubscribe.
+   */
+  | { type: 'subscribe-latency'; port: number; connections: number; rounds: number; prefix: string }
+  /**
+   * One socket joins `channel` (at the upgrade, so it is a member and may ask), asks `presence`
+   * until the reply lists `members` clients (at most `settleMs`), then `samples` more times, one at a time.
+   */
+  | { type: 'presence'; port: number; channel: string; members: number; samples: number; settleMs: number };
+
+export type ProbeReport =
+  | { type: 'hello' }
+  /** Milliseconds from each request sent to its reply read; `replyBytes`: the last reply's size (presence). */
+  | { type: 'timed'; latencies: Float64Array; replyBytes: number; clients: number }
+  | { type: 'error'; message: string };

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { serverKinds, type ServerKind } from './messages.js';
 
-export const scenarioNames = ['fanout', 'latency', 'chat', 'connections', 'rest', 'walker', 'cluster'] as const;
+export const scenarioNames = ['fanout', 'latency', 'chat', 'connections', 'rest', 'walker', 'cluster', 'subscribe', 'presence-fanout', 'presence'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface Params {
@@ -75,6 +75,15 @@ export interface Params {
   readonly cluster: { readonly nodes: number; readonly subscribers: number; readonly targetSec: number; readonly repeats: number };
   /** Walker calls: `connections` sockets × `window` calls in flight, `repeats` interleaved runs per figure. */
   readonly walker: { readonly connections: number; readonly window: number; readonly durationSec: number; readonly warmSec: number; readonly repeats: number; readonly body: string };
+  /**
+   * Subscribe latency (Walker Hub only): `connections` sockets, each subscribing `rounds` times in
+   * turn to a fresh channel (then unsubscribing), on one node and on `cluster.nodes` nodes on one Redis.
+   */
+  readonly subscribe: { readonly connections: number; readonly rounds: number };
+  /** Fanout (the fanout's window and payload) to a presence channel vs a plain one, `repeats` interleaved runs each. */
+  readonly presenceFanout: { readonly subscribers: number; readonly repeats: number };
+  /** `presence` on a channel of `members` members: `samples` requests after it lists them all (within `settleMs`). */
+  readonly presence: { readonly members: number; readonly samples: number; readonly settleMs: number };
 }
 
 /** The shortest window any figure is measured over, seconds: shorter ones read as noise (issue 12). */
@@ -147,5 +156,8 @@ export function parseParams(argv: readonly string[]): Params {
       repeats: 3,
       body: JSON.stringify({ user: 'bench-user', room: 'bench', seq: 42, text: 'hello from the benchmark' }),
     },
+    subscribe: { connections: 10, rounds: quick ? 50 : 100 },
+    presenceFanout: { subscribers: quick ? 1000 : 10_000, repeats: 3 },
+    presence: { members: 10_000, samples: quick ? 30 : 100, settleMs: 30_000 },
   };
 }

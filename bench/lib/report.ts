@@ -188,6 +188,57 @@ export function renderReport(results: Results, params: Params, targets: readonly
     );
   }
 
+  if (results.subscribe.length > 0) {
+    const sp = params.subscribe;
+    out.push(`### Subscribe latency (Walker Hub: \`subscribe\` sent to \`subscribed\` read, ${sp.connections} sockets × ${sp.rounds} fresh channels each, one in flight per socket)`, '');
+    out.push(
+      table(
+        ['layout', 'channels', 'subscribes', 'p50 ms', 'p99 ms', 'max ms'],
+        results.subscribe.map((r) => [r.layout === 'single' ? '1 node' : `${r.nodes} nodes + Redis`, r.channels === 'presence' ? 'presence namespace' : 'plain', int(r.samples), fixed(r.p50Ms, 2), fixed(r.p99Ms, 2), fixed(r.maxMs, 2)]),
+      ),
+      '',
+      'One node answers from its in-process broker; on Redis, `subscribed` waits for the SUBSCRIBE to be confirmed. Channels of the presence namespace also write presence.',
+      '',
+    );
+  }
+
+  if (results.presenceFanout.length > 0) {
+    const pf = params.presenceFanout;
+    out.push(`### Fanout with presence (Walker Hub: N=${int(pf.subscribers)}, the fanout's room as a channel with presence on, join/leave off, vs a plain channel; window ${params.fanout.window})`, '');
+    out.push(
+      table(
+        ['channel', 'messages', 'deliveries/s', 'server µs/delivery', 'spread µs (min–max)', 'runs', 'server CPU', 'delivered', 'other CPU'],
+        results.presenceFanout.map((r) => [
+          r.presence ? 'presence on' : 'plain',
+          int(r.msgs),
+          int(r.deliveriesPerSec),
+          fixed(r.serverCpuUsPerDelivery, 3),
+          range(r.spread?.serverCpuUsPerDelivery, 3),
+          String(r.spread?.serverCpuUsPerDelivery.runs ?? 1),
+          percent(r.serverCpuSec / r.seconds, 0),
+          percent(r.deliveredShare, 2),
+          percent(r.otherCpuSec / r.seconds, 0),
+        ]),
+      ),
+      '',
+      `Each ran ${pf.repeats}× (interleaved) on hubs loading the same channels file; the row is the median run by server µs/delivery (the figure the target compares).`,
+      '',
+    );
+  }
+
+  if (results.presence.length > 0) {
+    out.push(`### Presence (Walker Hub: \`presence\` sent to its reply read, one request at a time, on a channel of ${int(params.presence.members)} members + the asker)`, '');
+    out.push(
+      table(
+        ['layout', 'members', 'listed', 'reply KiB', 'requests', 'p50 ms', 'p99 ms', 'max ms'],
+        results.presence.map((r) => [r.layout === 'single' ? '1 node' : `${r.nodes} nodes + Redis`, int(r.members), int(r.clients), fixed(r.replyBytes / 1024, 0), int(r.samples), fixed(r.p50Ms, 2), fixed(r.p99Ms, 2), fixed(r.maxMs, 2)]),
+      ),
+      '',
+      'One node answers from its registry; on Redis, the node asked reads every member from Redis (members spread evenly over the nodes, the asker on node 0).',
+      '',
+    );
+  }
+
   if (targets.length > 0) {
     out.push('### Targets (ratios from this run)', '');
     out.push(

@@ -158,6 +158,38 @@ export interface WalkerResult extends RunBase {
   readonly runs?: { callsPerSec: number; serverCpuUsPerCall: number; otherCpuSec: number }[];
 }
 
+/** Request to reply times of the probe child (bench/load/probe.ts), ms. */
+interface Timings {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** Subscribe latency: `subscribe` sent to `subscribed` read, each to a channel never used before. */
+export interface SubscribeResult extends RunBase, Timings {
+  readonly layout: 'single' | 'cluster';
+  readonly nodes: number;
+  /** `presence`: channels of a namespace with presence on (join/leave off); `plain`: the default namespace. */
+  readonly channels: 'plain' | 'presence';
+  readonly connections: number;
+}
+
+/** The fanout's room in a namespace with presence on (join/leave off), or a plain channel; same hub, same channels file. */
+export interface PresenceFanoutResult extends FanoutResult {
+  readonly presence: boolean;
+}
+
+/** `presence` sent to its reply read, on a channel of `members` members (the asker among them). */
+export interface PresenceResult extends RunBase, Timings {
+  readonly layout: 'single' | 'cluster';
+  readonly nodes: number;
+  readonly members: number;
+  /** Clients listed in the reply, and its size (bytes). */
+  readonly clients: number;
+  readonly replyBytes: number;
+}
+
 export interface Results {
   fanout: FanoutResult[];
   latency: LatencyResult[];
@@ -166,10 +198,13 @@ export interface Results {
   rest: RestResult[];
   walker: WalkerResult[];
   cluster: ClusterResult[];
+  subscribe: SubscribeResult[];
+  presenceFanout: PresenceFanoutResult[];
+  presence: PresenceResult[];
 }
 
 export function emptyResults(): Results {
-  return { fanout: [], latency: [], chat: [], connections: [], rest: [], walker: [], cluster: [] };
+  return { fanout: [], latency: [], chat: [], connections: [], rest: [], walker: [], cluster: [], subscribe: [], presenceFanout: [], presence: [] };
 }
 
 export function errorText(err: unknown): string {

@@ -50,6 +50,13 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
     }),
   );
 
+  const presenceOn = results.presenceFanout.find((r) => r.presence && !r.error);
+  const presenceOff = results.presenceFanout.find((r) => !r.presence && !r.error);
+  const presenceTargets = results.presence.map((r) =>
+    check(`presence on ${r.members.toLocaleString('en-US')} members, ${r.layout === 'single' ? 'single node' : `${r.nodes} nodes + Redis`}: p99 ≤ 50 ms (ms, not a ratio)`, r.error ? nan : r.p99Ms, '<=', 50,
+      `p50 ${f(r.p50Ms, 2)} ms over ${r.samples} requests, ${f(r.replyBytes / 1024, 0)} KiB per reply`),
+  );
+
   return [
     check(`fanout N=${N}: hub CPU/delivery ≤ 1.2× raw uWS`, ratio(hub?.serverCpuUsPerDelivery, uws?.serverCpuUsPerDelivery), '<=', 1.2,
       `${f(hub?.serverCpuUsPerDelivery)} vs ${f(uws?.serverCpuUsPerDelivery)} µs`),
@@ -69,5 +76,9 @@ export function evaluateTargets(results: Results, params: Params): TargetCheck[]
       ratio(spread?.serverCpuUsPerDelivery, single?.serverCpuUsPerDelivery), '<=', 1.3,
       `${f(spread?.serverCpuUsPerDelivery)} vs ${f(single?.serverCpuUsPerDelivery)} µs (${spread?.spread && single?.spread ? 'medians' : 'one run each'})`),
     ...walkerTargets,
+    check(`fanout N=${params.presenceFanout.subscribers.toLocaleString('en-US')}, presence on vs plain channel: CPU/delivery ≤ 1.1×`,
+      ratio(presenceOn?.serverCpuUsPerDelivery, presenceOff?.serverCpuUsPerDelivery), '<=', 1.1,
+      `${f(presenceOn?.serverCpuUsPerDelivery)} vs ${f(presenceOff?.serverCpuUsPerDelivery)} µs (${presenceOn?.spread ? 'medians' : 'one run each'})`),
+    ...presenceTargets,
   ];
 }

@@ -10,15 +10,15 @@ const SETUP_MS = 120_000;
 
 export type PhaseDone = Extract<LoadReport, { type: 'phaseDone' }>;
 
-/** Opens `subscribers` sockets in the room, one of them the publisher. `samples` of them decode payloads. */
-export async function openRoom(ctx: Ctx, server: Server, subscribers: number, samples: number): Promise<void> {
+/** Opens `subscribers` sockets in `room`, one of them the publisher. `samples` of them decode payloads. */
+export async function openRoom(ctx: Ctx, server: Server, subscribers: number, samples: number, room = ROOM): Promise<void> {
   const { pool } = ctx;
   const shares = split(subscribers, pool.size);
   shares[0] = (shares[0] as number) - 1; // the publisher is one of the subscribers
   const sampleEvery = samples > 0 ? Math.max(1, Math.floor(subscribers / samples)) : 0;
   const endpoint = { kind: server.kind, port: server.port };
   await pool.setup(
-    shares.map((n) => ({ kind: 'channel' as const, endpoint, room: ROOM, subscribers: n, concurrency: ctx.params.fanout.concurrency, sampleEvery })),
+    shares.map((n) => ({ kind: 'channel' as const, endpoint, room, subscribers: n, concurrency: ctx.params.fanout.concurrency, sampleEvery })),
     SETUP_MS,
   );
   const publisher = pool.worker(0);

@@ -7,23 +7,24 @@
  */
 import type { ServerKind } from '../lib/messages.js';
 import { errorText, type FanoutResult } from '../lib/results.js';
-import { deliveryFigures, measuredPhases, messagesFor, openRoom, runPhase, totals } from './channel.js';
+import { deliveryFigures, measuredPhases, messagesFor, openRoom, ROOM, runPhase, totals } from './channel.js';
 import { openCpuWindow, otherCpu, withServer, type Ctx, type Server } from './harness.js';
 
-export async function fanout(ctx: Ctx, kind: ServerKind, launched: Promise<Server>, subscribers: number): Promise<FanoutResult> {
+/** `room`: the fanout's (the presence-fanout scenario passes a channel of a presence namespace). */
+export async function fanout(ctx: Ctx, kind: ServerKind, launched: Promise<Server>, subscribers: number, room = ROOM): Promise<FanoutResult> {
   const p = ctx.params.fanout;
   const warm = Math.max(10, Math.ceil(p.warmDeliveries / subscribers));
   const pacing = { mode: 'window', window: p.window, burst: p.burst } as const;
   const base = { server: kind, subscribers, window: p.window, burst: p.burst };
   try {
     return await withServer(ctx, launched, async (server) => {
-      await openRoom(ctx, server, subscribers, 0);
+      await openRoom(ctx, server, subscribers, 0, room);
       const warmed = totals(await runPhase(ctx, warm, pacing, p.timeoutMs));
       const rate = warmed.received / warmed.seconds;
       const sizing = { subscribers, minDeliveries: p.minDeliveries, maxDeliveries: p.maxDeliveries };
       const first = messagesFor(sizing, rate, p.targetSec);
       ctx.log(`    ${subscribers} subscribers; warm-up ${warm} messages at ${Math.round(rate).toLocaleString('en-US')} deliveries/s; measuring ${first} (window ${p.window})`);
-      const stop = await openCpuWindow(ctx, server, `fanout-n${subscribers}-${kind}`);
+      const stop = await openCpuWindow(ctx, server, `fanout-n${subscribers}-${kind}${room === ROOM ? '' : `-${room.replace(/\W/g, '_')}`}`);
       const { msgs, t } = await measuredPhases(ctx, sizing, first, p.targetSec, pacing, p.timeoutMs);
       const cpu = await stop();
       return {

@@ -4,6 +4,7 @@
  * record receive time minus send time. Messages of the first `warmSec` are not sampled.
  */
 import type { ServerKind } from '../lib/messages.js';
+import { quantile } from '../lib/median.js';
 import { errorText, type LatencyResult } from '../lib/results.js';
 import { openRoom, runPhase, totals } from './channel.js';
 import { openCpuWindow, otherCpu, withServer, type Ctx, type Server } from './harness.js';
@@ -46,10 +47,4 @@ export async function latency(
     const nan = Number.NaN;
     return { ...base, error: errorText(err), seconds: nan, samples: 0, p50Ms: nan, p99Ms: nan, maxMs: nan, deliveredShare: nan, serverCpuSec: nan, loadCpuSec: [], otherCpuSec: nan };
   }
-}
-
-/** Nearest-rank quantile of an ascending array. */
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }

@@ -98,10 +98,10 @@ export class HubNode {
     readonly port: number,
   ) {}
 
-  /** bench/servers/hub.ts, with its broker on `redisUrl` (null: the in-process broker, a single node). */
-  static async start(name: string, redisUrl: string | null, cpus: string | null): Promise<HubNode> {
+  /** bench/servers/hub.ts, with its broker on `redisUrl` (null: the in-process broker, a single node); `args` to the script. */
+  static async start(name: string, redisUrl: string | null, cpus: string | null, args: readonly string[] = []): Promise<HubNode> {
     const env: Record<string, string> = redisUrl === null ? {} : { BENCH_REDIS_URL: redisUrl, BENCH_REDIS_PREFIX: PREFIX };
-    const child = spawnTs<ServerCommand, ServerReport>(name, 'bench/servers/hub.ts', (m) => (m.type === 'failed' ? m.message : null), ['--expose-gc'], null, [], env);
+    const child = spawnTs<ServerCommand, ServerReport>(name, 'bench/servers/hub.ts', (m) => (m.type === 'failed' ? m.message : null), ['--expose-gc'], null, args, env);
     try {
       const { port } = await child.next(ofType<ServerReport, 'listening'>('listening'), START_MS, 'listening report');
       if (cpus !== null) child.pin(cpus);
@@ -143,9 +143,9 @@ export class Nodes {
     readonly hubs: readonly HubNode[],
   ) {}
 
-  static async start(count: number, cpus: string | null): Promise<Nodes> {
+  static async start(count: number, cpus: string | null, args: readonly string[] = []): Promise<Nodes> {
     const redis = count > 1 ? await RedisServer.start(cpus) : null;
-    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => HubNode.start(`server:hub-node#${i}`, redis?.url ?? null, cpus)));
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => HubNode.start(`server:hub-node#${i}`, redis?.url ?? null, cpus, args)));
     const hubs = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
@@ -167,14 +167,14 @@ export class Nodes {
   }
 
   /**
-   * Waits until every hub node has subscribed to the room's topic in Redis (a node subscribes
+   * Waits until every hub node has subscribed to `room`'s topic in Redis (a node subscribes
    * once its first member joins, asynchronously), so no message of a phase is published before.
    */
-  async subscribed(timeoutMs = 30_000): Promise<void> {
+  async subscribed(room = ROOM, timeoutMs = 30_000): Promise<void> {
     if (this.redis === null) return;
     const admin = new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
     try {
-      const topic = targetTopic(PREFIX, 'channels', ROOM);
+      const topic = targetTopic(PREFIX, 'channels', room);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const [, count] = (await admin.call('PUBSUB', 'NUMSUB', topic)) as [string, number];
@@ -196,7 +196,7 @@ export class Nodes {
 /**
  * Opens the room over the nodes: worker i's share of `subscribers` on node i mod nodes, and the
  * publisher (one of the subscribers) last, in worker 0, on node 0. `localAddresses`: source
- * addresses per worker (the scale run), or none.
+ * addresses per worker (the scale run), or none. `room`: the fanout's, unless given.
  */
 export async function openSpreadRoom(
   pool: LoadPool,
@@ -205,6 +205,7 @@ export async function openSpreadRoom(
   concurrency: number,
   timeoutMs: number,
   localAddresses: (worker: number) => readonly string[] = () => [],
+  room = ROOM,
 ): Promise<Extract<LoadReport, { type: 'ready' }>[]> {
   const shares = split(subscribers, pool.size);
   shares[0] = (shares[0] as number) - 1;
@@ -212,7 +213,7 @@ export async function openSpreadRoom(
     shares.map((n, i) => ({
       kind: 'channel' as const,
       endpoint: { kind: 'hub' as const, port: (nodes.hubs[i % nodes.hubs.length] as HubNode).port },
-      room: ROOM,
+      room,
       subscribers: n,
       concurrency,
       sampleEvery: 0,
@@ -223,6 +224,6 @@ export async function openSpreadRoom(
   const publisher = pool.worker(0);
   publisher.send({ type: 'publisher' });
   await publisher.next(ofType<LoadReport, 'ready'>('ready'), timeoutMs, 'publisher ready');
-  await nodes.subscribed();
+  await nodes.subscribed(room);
   return ready;
 }

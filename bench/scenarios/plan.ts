@@ -3,7 +3,6 @@
  * anything is measured, so start-up CPU never lands in a measurement), then measures them one at
  * a time, each run on its own fresh server. Raw uWS goes first: latency needs its peak rate.
  */
-import { isShuttingDown } from '../lib/children.js';
 import { pickMedian, spreadOf } from '../lib/median.js';
 import { serverLabels, type ServerKind } from '../lib/messages.js';
 import type { FanoutResult, LatencyResult, RestResult, Results, WalkerResult, WireProfileName } from '../lib/results.js';
@@ -13,48 +12,13 @@ import { chat } from './chat.js';
 import { clusterSection } from './cluster.js';
 import { connections } from './connections.js';
 import { fanout } from './fanout.js';
-import { launch, type Ctx, type Server } from './harness.js';
+import { launch, type Ctx } from './harness.js';
+import { failed, launchAll, measure } from './measure.js';
 import { latency } from './latency.js';
+import { presenceFanoutSection, presenceSection } from './presence.js';
+import { subscribeSection } from './subscribe.js';
 import { rest, restPaths } from './rest.js';
 import { profileArgs, startWalkerLoad, walkerCalls } from './walker.js';
-
-const failed = (r: { error?: string }) => (r.error ? `  FAILED: ${r.error}` : '');
-
-interface Disturbed {
-  readonly error?: string;
-  readonly otherCpuSec: number;
-  readonly seconds: number;
-}
-
-/** Cores' worth of CPU that processes outside the benchmark used during a measurement. */
-const disturbance = (r: Disturbed) => r.otherCpuSec / r.seconds;
-
-/**
- * Measures once on the launched server and, while other processes disturbed the measurement,
- * again on fresh servers (bounded by `params.retry`); keeps the least disturbed measurement.
- */
-async function measure<R extends Disturbed>(ctx: Ctx, kind: ServerKind, first: Promise<Server>, run: (server: Promise<Server>) => Promise<R>): Promise<R & { attempts: number }> {
-  const { retry } = ctx.params;
-  if (isShuttingDown()) throw new Error('interrupted');
-  let best = await run(first);
-  let attempts = 1;
-  if (isShuttingDown()) throw new Error('interrupted');
-  while (!best.error && disturbance(best) > retry.busyCores && attempts < retry.maxAttempts && ctx.elapsedSec() < retry.budgetSec) {
-    ctx.log(`  other processes kept ${disturbance(best).toFixed(2)} cores busy: measuring again on a fresh server`);
-    const again = await run(launch(ctx, kind));
-    attempts++;
-    if (!again.error && disturbance(again) < disturbance(best)) best = again;
-  }
-  return { ...best, attempts };
-}
-
-/** Starts one server per run, all at once, and returns when every one is up (or failed to start). */
-async function launchAll<T extends { kind: ServerKind }>(ctx: Ctx, runs: readonly T[]): Promise<(T & { server: Promise<Server> })[]> {
-  ctx.log(`  starting ${runs.length} server processes`);
-  const launched = runs.map((run) => ({ ...run, server: launch(ctx, run.kind) }));
-  await Promise.allSettled(launched.map((l) => l.server));
-  return launched;
-}
 
 /** Servers measured `fanout.repeats` times at the largest N: the ones the targets compare. */
 const REPEATED: ReadonlySet<ServerKind> = new Set(['uws', 'hub', 'socketio']);
@@ -157,7 +121,7 @@ async function walkerSection(ctx: Ctx, results: Results): Promise<void> {
   try {
     for (const run of launched) {
       log(`walker  ${params.walker.connections} conns × ${params.walker.window} in flight  ${run.variant}  ${label(run)}`);
-      const r = await measure(ctx, run.kind, run.server, (s) => walkerCalls(ctx, load, run.kind, run.profile, run.variant, s));
+      const r = await measure(ctx, run.kind, run.server, (s) => walkerCalls(ctx, load, run.kind, run.profile, run.variant, s), profileArgs(run.profile));
       log(`  ${int(r.callsPerSec)} calls/s, ${fixed(r.serverCpuUsPerCall, 2)} µs server CPU/call${failed(r)}`);
       const key = `${run.variant}/${run.kind}/${run.profile ?? ''}`;
       done.set(key, [...(done.get(key) ?? []), r]);
@@ -235,5 +199,18 @@ export async function runAll(ctx: Ctx, results: Results): Promise<void> {
   if (scenarios.includes('cluster')) {
     log('cluster');
     results.cluster.push(...(await clusterSection(ctx)));
+  }
+
+  // Walker Hub only, whatever --servers says: subscribe latency and presence (one node, and nodes on Redis).
+  if (scenarios.includes('subscribe')) {
+    log('subscribe latency');
+    results.subscribe.push(...(await subscribeSection(ctx)));
+  }
+
+  if (scenarios.includes('presence-fanout')) results.presenceFanout.push(...(await presenceFanoutSection(ctx)));
+
+  if (scenarios.includes('presence')) {
+    log('presence');
+    results.presence.push(...(await presenceSection(ctx)));
   }
 }

@@ -14,6 +14,9 @@ import { HOST, limits, serve } from './child.js';
 // the sources, as the walker-hub command does (bin/walker-hub.js).
 register('../../src/walkers/resolve-hook.ts', import.meta.url);
 
+/** `--channels=FILE`: the channels file (namespaces, presence), for the presence and subscribe scenarios. */
+const channelsFile = process.argv.find((a) => a.startsWith('--channels='))?.slice('--channels='.length);
+
 serve(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'walker-hub-bench-'));
   process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
@@ -37,6 +40,7 @@ serve(async () => {
     frameBurst: 1_000_000,
     maxConnections: 0,
     maxConnectionsPerIp: 0,
+    ...(channelsFile ? { channelsFile } : {}),
     // A cluster node (bench/scenarios/nodes.ts): the broker runs over this Redis.
     ...(process.env['BENCH_REDIS_URL'] ? { redisUrl: process.env['BENCH_REDIS_URL'], redisPrefix: process.env['BENCH_REDIS_PREFIX'] ?? 'bench:' } : {}),
   });
