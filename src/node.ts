@@ -241,6 +241,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     await authenticator.start();
     await hub.start(transport.publisher);
     await throttles?.started;
+    await presence?.started;
     port = await transport.listen();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(hubMetrics, config.host, config.metricsPort, log);
   } catch (err) {
