@@ -43,6 +43,10 @@ import { RedisPresence } from './presence/redis.js';
 import type { PresenceClient } from './protocol.js';
 import type { MaybePromise } from './maybe.js';
 import { ChannelPolicy } from './channels/policy.js';
+import { ConfigError } from './config.js';
+import { MemoryHistory } from './history/memory.js';
+import { HistoryBroker } from './history/broker.js';
+import { serverHistory } from './history/recovery.js';
 import type { ChannelsFile } from './channels/schema.js';
 
 export interface CreateHubOptions {
@@ -112,6 +116,12 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
   const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, walkers));
+  // History is kept in this process: one node only until it is kept in Redis (it would give each
+  // node offsets of its own). Refused at start rather than wrong in a cluster.
+  if (channels.anyHistory && (config.redisUrl !== undefined || config.redisClusterNodes !== undefined)) {
+    throw new ConfigError(['channels file: history (history_size/history_ttl) is kept in memory on one node; this version cannot keep it for a cluster (Redis configured)']);
+  }
+  const history = channels.anyHistory ? new MemoryHistory() : null;
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
@@ -135,6 +145,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const tracker = new RequestTracker(metrics);
   const revocations = new Revocations(store, log);
   relayRevocations(revocations, broker, log);
+  // Channel publications go into history on their way to the broker (one node; see history/broker.ts).
+  const publisher = history === null ? null : new HistoryBroker(broker, channels, history);
   // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
   const throttles = redisThrottles(config, log);
   const isRevoked = (identity: Identity) =>
@@ -144,7 +156,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
   const presence = redisPresence(config, log, () => hub.presenceChannels());
-  const runner = new WalkerRunner(walkers, broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId) }, clientLog, metrics);
+  const runner = new WalkerRunner(walkers, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(history ? { history: (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) } : {}) }, clientLog, metrics);
   const hub: Hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
@@ -157,7 +169,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     },
     authenticator,
     runner,
-    broker,
+    broker: publisher ?? broker,
+    ...(history ? { history } : {}),
     ...(presence ? { presence } : {}),
     log: clientLog,
     clock,
@@ -183,8 +196,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     ...(throttles ? { throttle: throttles.factory } : {}),
   });
   const apiKeys = createApiKeys(config.apiKeys);
-  const notify = createNotifyRoutes({ keys: apiKeys, broker, reach: (kind, ids) => hub.reach(kind, ids) });
-  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), joins: relayServerJoins(broker, (change) => hub.applyServerJoins(change), log) });
+  const notify = createNotifyRoutes({ keys: apiKeys, broker: publisher ?? broker, reach: (kind, ids) => hub.reach(kind, ids) });
+  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: history ? (channelId, o) => serverHistory(history, channels, channelId, o) : null, joins: relayServerJoins(broker, (change) => hub.applyServerJoins(change), log) });
   const metricsHere = config.metricsPort === undefined;
   const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
   const readiness = createReadiness(() => tracker.isDraining);
@@ -207,6 +220,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       ...demoRoutes,
       '/readyz': readiness,
       '/api/presence/:channel': tracker.wrap(channelsApi.presence),
+      '/api/history/:channel': tracker.wrap(channelsApi.history),
       '/openapi.json': () => ({ status: 200, body: openApi }),
       ...(metricsHere ? { '/metrics': createMetricsRoute(hubMetrics) } : {}),
     },
@@ -286,6 +300,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     close: () => close(),
   };
 }
+
+type HistoryOptionsIn = { limit?: number | undefined; since?: { offset: number; epoch: string } | undefined };
 
 /** Presence in Redis (or Redis Cluster) when configured; null: the hub answers from its registry. */
 function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): RedisPresence | null {

@@ -20,6 +20,8 @@ const targets = z
   .min(1, 'must list at least one id')
   .max(MAX_TARGET_IDS, `must list at most ${MAX_TARGET_IDS} ids`);
 const uid = idSchema.optional();
+/** A place in a channel's history: the last offset seen and the epoch it belongs to. */
+const position = z.strictObject({ offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), epoch: z.string().min(1).max(64) });
 /** Payload delivered verbatim to targets: any JSON value, but it must be present. */
 const payload = z.unknown().refine((v) => v !== undefined, 'is required');
 
@@ -38,12 +40,22 @@ export const inboundFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('user'), root_ids: targets, data: payload, uid }),
   z.object({ type: z.literal('change_user'), token: z.string().max(16 * 1024).nullable().optional(), uid }),
   z.object({ type: z.literal('connection'), uid }),
-  z.object({ type: z.literal('subscribe'), channel_ids: targets, uid }),
+  z
+    .object({
+      type: z.literal('subscribe'),
+      channel_ids: targets,
+      /** Recover history channels from a position the client had: `{C: {offset, epoch}}` (each C also in channel_ids). */
+      since: z.record(idSchema, position).optional(),
+      uid,
+    })
+    .refine((f) => f.since === undefined || Object.keys(f.since).every((c) => f.channel_ids.includes(c)), { message: 'every channel in since must be in channel_ids', path: ['since'] }),
   z.object({ type: z.literal('unsubscribe'), channel_ids: targets, uid }),
   z.object({ type: z.literal('ping'), uid }),
   /** Who is in a channel (namespaces with presence; see docs/channels.md). */
   z.object({ type: z.literal('presence'), channel_id: idSchema, uid }),
   z.object({ type: z.literal('presence_stats'), channel_id: idSchema, uid }),
+  /** Publications kept for a channel (namespaces with history): the latest `limit`, or those after `since`. */
+  z.object({ type: z.literal('history'), channel_id: idSchema, limit: z.number().int().min(1).max(10_000).optional(), since: position.optional(), uid }),
 ]);
 
 export type InboundFrame = z.infer<typeof inboundFrameSchema>;
@@ -90,6 +102,12 @@ export interface WireError {
   error_id?: string;
 }
 
+/** A place in a channel's history. */
+export interface HistoryPosition {
+  offset: number;
+  epoch: string;
+}
+
 /** One connection as presence and join/leave frames show it. */
 export interface PresenceClient {
   client_id: string;
@@ -133,6 +151,12 @@ export const encode = {
   /** Reply to `subscribe`/`unsubscribe`: every channel the connection is in afterwards. */
   channels: (kind: 'subscribed' | 'unsubscribed', channelIds: string[], uid?: string) =>
     JSON.stringify(withUid({ type: kind, channel_ids: channelIds }, uid)),
+  /** `subscribed` with history positions (every history channel joined) and, for channels named in `since`, whether each was recovered. */
+  subscribedWithHistory: (channelIds: string[], positions: Record<string, HistoryPosition>, recovered: Record<string, boolean> | null, uid?: string) =>
+    JSON.stringify(withUid({ type: 'subscribed', channel_ids: channelIds, positions, ...(recovered === null ? {} : { recovered }) }, uid)),
+  /** Reply to `history`: `publications` is a JSON array text of `{"offset","data"}`, built where the data's text is kept. */
+  history: (channelId: string, position: HistoryPosition, publications: string, uid?: string) =>
+    `{"type":"history","channel_id":${JSON.stringify(channelId)},"offset":${position.offset},"epoch":${JSON.stringify(position.epoch)},"publications":${publications}${uid === undefined ? '' : `,"uid":${JSON.stringify(uid)}`}}`,
   /** Acknowledges a peer frame that carried a `uid` (peer frames otherwise have no reply). */
   ack: (uid: string) => JSON.stringify({ type: 'ack', uid }),
   presence: (channelId: string, clients: readonly PresenceClient[], uid?: string) =>
@@ -162,10 +186,20 @@ export type WalkerReplyFrame =
   | { type: 'walker'; walker: string; status: number; error: WireError; uid?: string };
 export type ErrorFrame = { type: 'error'; error: WireError; uid?: string };
 export type PongFrame = { type: 'pong'; uid?: string };
-export type ChannelsFrame = { type: 'subscribed' | 'unsubscribed'; channel_ids: string[]; uid?: string };
+export type ChannelsFrame = {
+  type: 'subscribed' | 'unsubscribed';
+  channel_ids: string[];
+  /** History channels joined: where each is now. */
+  positions?: Record<string, HistoryPosition>;
+  /** For each channel named in `since`: whether exactly the missed publications follow. */
+  recovered?: Record<string, boolean>;
+  uid?: string;
+};
+export type PublicationFrame = { type: 'publication'; channel_id: string; offset: number; epoch: string; data: unknown };
+export type HistoryFrame = { type: 'history'; channel_id: string; offset: number; epoch: string; publications: Array<{ offset: number; data: unknown }>; uid?: string };
 export type AckFrame = { type: 'ack'; uid: string };
 export type PresenceFrame = { type: 'presence'; channel_id: string; clients: PresenceClient[]; uid?: string };
 export type PresenceStatsFrame = { type: 'presence_stats'; channel_id: string; num_clients: number; num_users: number; uid?: string };
 export type JoinLeaveFrame = { type: 'join' | 'leave'; channel_id: string; client: PresenceClient };
 /** Every frame the hub itself writes (notifications are whatever their sender put in `data`). */
-export type HubFrame = ConnectionFrame | WalkerReplyFrame | ErrorFrame | PongFrame | ChannelsFrame | AckFrame | PresenceFrame | PresenceStatsFrame | JoinLeaveFrame;
+export type HubFrame = ConnectionFrame | WalkerReplyFrame | ErrorFrame | PongFrame | ChannelsFrame | AckFrame | PresenceFrame | PresenceStatsFrame | JoinLeaveFrame | PublicationFrame | HistoryFrame;

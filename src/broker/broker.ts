@@ -29,6 +29,8 @@ export interface Delivery {
    * so a connection in several of the channels gets the frame once.
    */
   readonly key?: string;
+  /** A frame of the hub's own (join/leave), not a publication: never stored in channel history. */
+  readonly system?: boolean;
 }
 
 /** Returns how many local connections the frame was handed to (brokers may ignore it; metrics count it). */

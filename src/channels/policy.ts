@@ -10,7 +10,7 @@ import type { ChannelsFile, NamespaceOptions, PresenceAccess } from './schema.js
 export type PeerPolicy = 'authenticated' | 'public' | 'off';
 
 /** The options of channels in the default namespace when the file configures none: today's behaviour. */
-const TODAY: NamespaceOptions = { subscribe: 'public', presence: false, join_leave: false, user_limited: false };
+const TODAY: NamespaceOptions = { subscribe: 'public', presence: false, join_leave: false, user_limited: false, history_size: 0, history_ttl: 0, history: 'subscribers', max_recovery: 300 };
 
 /** A namespace as it is checked: its options, with `presence` resolved to who may ask. */
 export interface Namespace {
@@ -18,6 +18,16 @@ export interface Namespace {
   readonly name: string;
   readonly options: NamespaceOptions;
   readonly presence: PresenceAccess;
+  /** Null when the namespace keeps no history. */
+  readonly history: HistoryOptions | null;
+}
+
+/** How a namespace's channels keep history. */
+export interface HistoryOptions {
+  /** Publications kept per channel. */
+  readonly size: number;
+  readonly ttlMs: number;
+  readonly maxRecovery: number;
 }
 
 export type SubscribeVerdict = { ok: true; walker: string | undefined } | { ok: false; error: HubError };
@@ -71,6 +81,27 @@ export class ChannelPolicy {
     return allows(rule, identity, member) ? null : forbidden(channel, publishWhy[rule]);
   }
 
+  /** The channel's history options, or null when it keeps none. */
+  historyOf(channel: string): HistoryOptions | null {
+    const ns = this.namespaceOf(channel);
+    if (ns === null || ns.options.history_size === 0) return null;
+    return ns.history;
+  }
+
+  /** May `identity` read `channel`'s history? */
+  canReadHistory(identity: Identity, channel: string, member: boolean): HubError | null {
+    const ns = this.namespaceOf(channel);
+    if (ns === null) return forbidden(channel, 'is in a namespace this hub does not know');
+    if (ns.history === null) return forbidden(channel, 'keeps no history');
+    const rule = ns.options.history;
+    return allows(rule, identity, member) ? null : forbidden(channel, rule === 'none' ? 'has history for the server only' : publishWhy[rule]);
+  }
+
+  /** Whether any namespace (or the default) keeps history. */
+  get anyHistory(): boolean {
+    return this.fallback.history !== null || [...this.byName.values()].some((ns) => ns.history !== null);
+  }
+
   /** May `identity` ask who is in `channel`? */
   canSeePresence(identity: Identity, channel: string, member: boolean): HubError | null {
     const ns = this.namespaceOf(channel);
@@ -82,7 +113,8 @@ export class ChannelPolicy {
 
 function namespace(name: string, options: NamespaceOptions): Namespace {
   const presence: PresenceAccess = options.presence === true ? 'subscribers' : options.presence === false ? 'none' : options.presence;
-  return { name, options, presence };
+  const history = options.history_size > 0 ? { size: options.history_size, ttlMs: options.history_ttl * 1000, maxRecovery: options.max_recovery } : null;
+  return { name, options, presence, history };
 }
 
 function allows(rule: PeerPolicy | 'subscribers' | 'none', identity: Identity, member: boolean): boolean {

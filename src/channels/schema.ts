@@ -25,6 +25,16 @@ export const namespaceOptionsSchema = z.strictObject({
   subscribe_walker: z.string().min(1).max(128).optional(),
   /** `ns:#root1,root2` may be joined only by the listed roots. */
   user_limited: z.boolean().default(false),
+  /** Publications kept per channel for recovery and `history` (0: none). Needs `history_ttl`. */
+  history_size: z.number().int().min(0).max(10_000).default(0),
+  /** Seconds a publication is kept (0: none). Needs `history_size`. */
+  history_ttl: z.number().int().min(0).max(30 * 24 * 3600).default(0),
+  /** Who may read history with a `history` frame. */
+  history: presenceAccess.default('subscribers'),
+  /** The most publications one recovery replays; a larger gap is `recovered: false`. */
+  max_recovery: z.number().int().min(1).max(10_000).default(300),
+}).superRefine((o, ctx) => {
+  if ((o.history_size > 0) !== (o.history_ttl > 0)) ctx.addIssue({ code: 'custom', path: ['history_size'], message: 'history_size and history_ttl are set together (both > 0 keeps history)' });
 });
 
 export const channelsFileSchema = z.strictObject({

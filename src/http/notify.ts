@@ -12,7 +12,8 @@ import { errorResponse, parseJsonBody, type RestRequest, type RestResponse } fro
 
 export interface NotifyDeps {
   readonly keys: ApiKeys;
-  readonly broker: Pick<Broker, 'publish'>;
+  /** `publishChannels` when channels keep history: it returns each history channel's offset. */
+  readonly broker: Pick<Broker, 'publish'> & { publishChannels?(ids: readonly string[], frame: string): Record<string, number> };
   /** Connections on this node a delivery would reach now (Hub.reach). */
   reach(kind: TargetKind, ids: readonly string[]): number;
 }
@@ -28,14 +29,19 @@ export function createNotifyRoutes(deps: NotifyDeps) {
     return body.ok ? { ok: true, body: body.value } : { ok: false, response: errorResponse(body.error) };
   };
 
-  const send = (plan: Planned): Delivered => {
+  /** Publishes; `offsets`: the offset each channel that keeps history gave the notification. */
+  const send = (plan: Planned): { delivered: Delivered; offsets?: Record<string, number> } => {
     const delivered: Delivered = {};
+    let offsets: Record<string, number> | undefined;
     for (const { kind, ids } of plan.deliveries) {
       // Counted before publishing: with the in-process broker the frame is sent within publish.
       delivered[kind] = (delivered[kind] ?? 0) + deps.reach(kind, ids);
-      deps.broker.publish({ kind, ids, frame: plan.frame });
+      if (kind === 'channels' && deps.broker.publishChannels !== undefined) {
+        const got = deps.broker.publishChannels(ids, plan.frame);
+        if (Object.keys(got).length > 0) offsets = got;
+      } else deps.broker.publish({ kind, ids, frame: plan.frame });
     }
-    return delivered;
+    return offsets === undefined ? { delivered } : { delivered, offsets };
   };
 
   const invalid = (issues: Issue[]) => errorResponse(new HubError('invalid_input', 'Invalid notification', { issues }));
@@ -46,7 +52,7 @@ export function createNotifyRoutes(deps: NotifyDeps) {
       if (!admitted.ok) return admitted.response;
       const planned = planNotification(admitted.body);
       if (!planned.ok) return invalid(toIssues(planned.issues));
-      return { status: 202, body: { status: 202, delivered: send(planned.plan) } };
+      return { status: 202, body: { status: 202, ...send(planned.plan) } };
     },
 
     /** Every notification is validated before any is sent (one 422 lists them all); then sent in order. */
@@ -63,7 +69,7 @@ export function createNotifyRoutes(deps: NotifyDeps) {
         else issues.push(...toIssues(planned.issues.map((issue) => ({ ...issue, path: ['notifications', i, ...issue.path] }))));
       });
       if (issues.length > 0) return invalid(issues);
-      const results = plans.map((plan) => ({ delivered: send(plan) }));
+      const results = plans.map((plan) => send(plan));
       return { status: 202, body: { status: 202, results } };
     },
   };

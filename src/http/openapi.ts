@@ -215,6 +215,37 @@ export function createOpenApiDocument(sources: OpenApiSources): Json {
       },
     },
   };
+  paths['/api/history/{channel}'] = {
+    get: {
+      operationId: 'history',
+      tags: ['push'],
+      summary: 'Publications kept for a channel (namespaces with history): the latest `limit`, or those after `since` in `epoch`',
+      security: [{ apiKey: [] }, { apiKeyBearer: [] }],
+      parameters: [
+        { name: 'channel', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 256 } },
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 10000 } },
+        { name: 'since', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: 'an offset; with `epoch`' },
+        { name: 'epoch', in: 'query', required: false, schema: { type: 'string' } },
+      ],
+      responses: {
+        '200': {
+          description: 'Where the channel is, and the publications',
+          content: jsonContent({
+            type: 'object',
+            required: ['status', 'channel_id', 'offset', 'epoch', 'publications'],
+            properties: {
+              status: { const: 200 },
+              channel_id: { type: 'string' },
+              offset: { type: 'integer', minimum: 0 },
+              epoch: { type: 'string' },
+              publications: { type: 'array', items: { type: 'object', required: ['offset', 'data'], properties: { offset: { type: 'integer' }, data: {} } } },
+            },
+          }),
+        },
+        ...errors(['not_found', 'invalid_api_key', 'invalid_input', 'forbidden']),
+      },
+    },
+  };
   const get = (operationId: string, description: string, responses: Json) => ({ get: { operationId, tags: ['operations'], description, responses } });
   paths['/healthz'] = get('healthz', 'Liveness: 200 while the process serves, also while draining', { '200': { description: 'Alive', content: jsonContent({ type: 'object', properties: { status: { const: 'ok' } } }) } });
   paths['/readyz'] = get('readyz', 'Readiness: 503 once the hub is draining, so a load balancer stops sending', {

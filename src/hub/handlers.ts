@@ -18,6 +18,8 @@ import type { WalkerCall, WalkerOutcome, WalkerRunner } from '../walkers/runner.
 import type { CallerChannels } from '../walkers/context.js';
 import type { LoadedWalker } from '../walkers/loader.js';
 import { subscribeRefusal } from '../channels/subscribe-walker.js';
+import type { HistoryStore } from '../history/history.js';
+import { historyReply, subscribeHistory } from '../history/recovery.js';
 
 export type { PeerPolicy } from '../channels/policy.js';
 
@@ -52,6 +54,8 @@ export interface HandlerDeps {
   leave(session: Session, channelIds: readonly string[]): string[];
   /** Whether the connection is in the channel. */
   isMember(session: Session, channelId: string): boolean;
+  /** Channel history (namespaces that keep it); null when none does. */
+  readonly history: HistoryStore | null;
   /** Holds the connection's later frames until `work` settles, then runs `then` (hold.ts); `work` never rejects. */
   wait<T>(session: Session, work: Promise<T>, then: (value: T) => void): void;
   /** `ctx.subscribe` / `ctx.unsubscribe` for walkers this connection calls. */
@@ -217,9 +221,17 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       }
       const join = () => {
         const { all, fresh } = deps.join(session, frame.channel_ids);
+        // Read in the same synchronous step as the join: every publication after it is delivered
+        // live, every one up to it is in the replay, none twice (one node; see history/broker.ts).
+        const recovery = deps.history === null ? null : subscribeHistory(deps.history, deps.channels, frame.channel_ids, frame.since);
+        const reply = recovery === null ? encode.channels('subscribed', all, frame.uid) : encode.subscribedWithHistory(all, recovery.positions, recovery.recovered, frame.uid);
+        const replay = recovery === null || recovery.replay.length === 0 ? null : recovery.replay;
         // An acknowledgement means the subscription is live: every named channel is confirmed first;
-        // the channels entered are announced (presence, join frames) right after the reply.
-        deps.replyWhenLive(session, 'channels', frame.channel_ids, encode.channels('subscribed', all, frame.uid), fresh.length > 0 ? () => deps.entered(session, fresh) : undefined);
+        // the missed publications follow the reply, then the channels entered are announced.
+        deps.replyWhenLive(session, 'channels', frame.channel_ids, reply, replay === null && fresh.length === 0 ? undefined : () => {
+          if (replay !== null) for (const publication of replay) send(session, publication);
+          if (fresh.length > 0) deps.entered(session, fresh);
+        });
       };
       if (asks === null) return join();
       // The namespaces' subscribe walkers must each agree; while any runs, later frames wait (hold.ts).
@@ -242,6 +254,13 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
 
     ping(session, frame) {
       send(session, encode.pong(frame.uid));
+    },
+
+    history(session, frame) {
+      const denied = deps.channels.canReadHistory(session.identity, frame.channel_id, deps.isMember(session, frame.channel_id));
+      const limits = deps.channels.historyOf(frame.channel_id);
+      if (denied !== null || limits === null || deps.history === null) return sendError(session, denied ?? new HubError('forbidden', 'This channel keeps no history'), frame.uid);
+      send(session, historyReply(deps.history, frame.channel_id, limits.size, { limit: frame.limit, since: frame.since }, frame.uid));
     },
 
     presence: (session, frame) => answerPresence(session, frame, (clients) => encode.presence(frame.channel_id, clients, frame.uid)),

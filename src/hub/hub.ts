@@ -28,6 +28,7 @@ import { LocalPresence, type Presence } from '../presence/presence.js';
 import type { PresenceClient } from '../protocol.js';
 import type { CallerChannels } from '../walkers/context.js';
 import type { ServerJoins } from '../channels/server-joins.js';
+import type { HistoryStore } from '../history/history.js';
 import type { WalkerRunner } from '../walkers/runner.js';
 import { nativeProfile } from '../profiles/native.js';
 import type { WireProfile } from '../profiles/profile.js';
@@ -57,6 +58,8 @@ export interface HubDeps {
   readonly clock?: Clock;
   /** Monotonic ms for the frame budget; performance.now() unless a test passes a fake clock. */
   readonly now?: () => number;
+  /** Channel history (namespaces that keep it); none when absent. */
+  readonly history?: HistoryStore;
   /** Who is in a channel across nodes; this node's registry when absent (one node). */
   readonly presence?: Presence;
   /** Frames in, error frames, frame-budget refusals; nothing is counted when absent. */
@@ -113,7 +116,7 @@ export class Hub {
     this.rateLimitedFrame = this.profile.frameError(new HubError('rate_limited', `Over ${rate?.perSec ?? 0} frames/s (burst ${rate?.burst ?? 0}); frame dropped`), undefined);
     this.channels = deps.options.channels ?? new ChannelPolicy(NO_CHANNELS_FILE);
     this.presence = deps.presence ?? new LocalPresence((channel) => this.localMembers(channel));
-    this.membership = new Membership(this.channels, this.presence, (channel, frame) => broker.publish({ kind: 'channels', ids: [channel], frame }));
+    this.membership = new Membership(this.channels, this.presence, (channel, frame) => broker.publish({ kind: 'channels', ids: [channel], frame, system: true }));
     this.line = new ReplyLine(deps.options.replyLine ?? DEFAULT_REPLY_LINE, (session, frame) => session.conn?.send(frame));
     this.handlers = createHandlers({
       authenticator: deps.authenticator,
@@ -121,6 +124,7 @@ export class Hub {
       broker: deps.broker,
       peerEvents: deps.options.peerEvents,
       channels: this.channels,
+      history: deps.history ?? null,
       profile: this.profile,
       maxInflightWalkers: deps.options.maxInflightWalkers,
       maxInflightChars: deps.options.maxInflightChars ?? DEFAULT_MAX_INFLIGHT_CHARS,

@@ -14,7 +14,7 @@ import { scopedData, type WalkerData } from './data.js';
 import { encodeJson } from './encode.js';
 import { guardedSignal } from './signal.js';
 import { describeThrown } from './thrown.js';
-import type { WalkerContext, WalkerMethod, WalkerUser } from './define.js';
+import type { ChannelHistory, WalkerContext, WalkerMethod, WalkerUser } from './define.js';
 
 export interface CallerInfo {
   readonly via: WalkerMethod;
@@ -41,6 +41,8 @@ export interface ContextServices {
   readonly broker: Broker;
   readonly store: Store;
   readonly log: Logger;
+  /** A channel's history, read for a walker; absent when no namespace keeps history. */
+  readonly history?: ((channelId: string, options: { limit?: number | undefined; since?: { offset: number; epoch: string } | undefined }) => ChannelHistory) | undefined;
   /** Everyone in a channel on every node; absent when the runner runs without a hub (no channels). */
   readonly presence?: ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined;
 }
@@ -151,6 +153,12 @@ export class CallContext implements WalkerContext {
       // The shared store's failure is the caller's 503, not the walker's bug.
       throw new HubError('presence_unavailable');
     }
+  }
+  async history(channelId: string, options: { limit?: number; since?: { offset: number; epoch: string } } = {}): Promise<ChannelHistory> {
+    if (typeof channelId !== 'string' || channelId === '') throw new TypeError('ctx.history: channelId must be a non-empty string');
+    const read = this.services.history;
+    if (read === undefined) throw new HubError('forbidden', `Channel "${channelId.slice(0, 128)}" keeps no history`);
+    return read(channelId, { limit: options.limit, since: options.since });
   }
   async presenceStats(channelId: string): Promise<PresenceStats> {
     return statsOf(await this.presence(channelId));

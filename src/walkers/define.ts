@@ -62,6 +62,18 @@ export interface WalkerContext {
   /** Everyone in a channel, on every node (namespaces with presence; no permission check: walkers are server code). */
   presence(channelId: string): Promise<PresenceClient[]>;
   presenceStats(channelId: string): Promise<PresenceStats>;
+  /**
+   * A channel's history (namespaces that keep it): where it is and the latest `limit` publications,
+   * or those after `since`; each `data` parsed. Throws `forbidden` for a channel without history.
+   */
+  history(channelId: string, options?: { limit?: number; since?: { offset: number; epoch: string } }): Promise<ChannelHistory>;
+}
+
+/** What `ctx.history` answers. */
+export interface ChannelHistory {
+  readonly offset: number;
+  readonly epoch: string;
+  readonly publications: Array<{ offset: number; data: unknown }>;
 }
 
 /** Any schema with zod's parsing API. */

@@ -36,6 +36,8 @@ export interface RunnerOptions {
   readonly walkerTimeoutMs: number;
   /** Everyone in a channel on every node (`ctx.presence`); none without it. */
   readonly presence?: ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined;
+  /** A channel's history (`ctx.history`); none without it. */
+  readonly history?: ContextServices['history'];
 }
 
 export class WalkerRunner implements ContextServices {
@@ -56,6 +58,10 @@ export class WalkerRunner implements ContextServices {
 
   get presence(): ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined {
     return this.options.presence;
+  }
+
+  get history(): ContextServices['history'] {
+    return this.options.history;
   }
 
   /** Walker calls still running (over WebSocket and REST). */

@@ -76,7 +76,7 @@ describe('GET /openapi.json', () => {
   it('covers the account, push and operations routes, with the error body and codes of the catalogue', async () => {
     const doc = await document(new Map());
     const paths = doc['paths'] as Record<string, Json>;
-    expect(Object.keys(paths).sort()).toEqual(['/api/notify', '/api/notify/batch', '/api/presence/{channel}', '/api/subscriptions', '/healthz', '/metrics', '/openapi.json', '/readyz', '/user/login', '/user/logout', '/user/register']);
+    expect(Object.keys(paths).sort()).toEqual(['/api/history/{channel}', '/api/notify', '/api/notify/batch', '/api/presence/{channel}', '/api/subscriptions', '/healthz', '/metrics', '/openapi.json', '/readyz', '/user/login', '/user/logout', '/user/register']);
     const schemas = (doc['components'] as { schemas: Record<string, Json> }).schemas;
     const error = schemas['Error'] as { properties: { error: { properties: { code: { enum: string[] } } } } };
     expect(error.properties.error.properties.code.enum).toEqual(Object.keys(errorCatalogue));
