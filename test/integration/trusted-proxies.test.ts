@@ -4,6 +4,7 @@
  * nothing. The "proxy" is this test on 127.0.0.1; 127.0.0.2 is a peer that is not trusted.
  */
 import { request } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { defineWalker, z } from '../../src/index.js';
@@ -147,5 +148,36 @@ describe('logs behind a trusted proxy', () => {
     expect(await replied).toMatchObject({ status: 500 });
     const socketLine = lines.filter((l) => l['msg'] === 'walker threw').at(-1);
     expect(socketLine).toMatchObject({ ip: '2001:db8::9', client_id: expect.any(String) });
+  });
+});
+
+/** A raw HTTP/1.1 login over TCP from 127.0.0.1 (optionally after a PROXY v2 header): the status. */
+function rawLogin(hub: RunningHub, headerLines: string[], proxyV2Source?: [number, number, number, number]): Promise<number> {
+  const body = JSON.stringify(wrong);
+  const head = ['POST /user/login HTTP/1.1', 'Host: hub', 'Connection: close', 'Content-Type: application/json', `Content-Length: ${body.length}`, ...headerLines, '', ''].join('\r\n');
+  // PROXY v2: signature, version 2 + PROXY, TCP over IPv4, 12 address bytes (source, destination, ports).
+  const proxy = proxyV2Source ? Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0, 12, ...proxyV2Source, 127, 0, 0, 1, 0x30, 0x39, 0x1f, 0x90]) : Buffer.alloc(0);
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(hub.port, '127.0.0.1', () => socket.write(Buffer.concat([proxy, Buffer.from(head + body)])));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (text += d));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+  });
+}
+
+describe('raw requests from a trusted proxy', () => {
+  it('several X-Forwarded-For lines are one list: a client line before the proxy line is no escape', async () => {
+    const hub = await startHub({ trustedProxies: '127.0.0.1', authRatePerIp: 1, authRatePerAccount: 1000 });
+    expect(await rawLogin(hub, ['X-Forwarded-For: 6.6.6.1', 'X-Forwarded-For: 198.51.100.1'])).toBe(400);
+    expect(await rawLogin(hub, ['X-Forwarded-For: 6.6.6.2', 'X-Forwarded-For: 198.51.100.1'])).toBe(429);
+  });
+
+  it('a PROXY v2 source from a trusted peer is the client address', async () => {
+    const hub = await startHub({ trustedProxies: '127.0.0.1', authRatePerIp: 1, authRatePerAccount: 1000 });
+    expect(await rawLogin(hub, [], [203, 0, 113, 7])).toBe(400);
+    expect(await rawLogin(hub, [], [203, 0, 113, 7])).toBe(429);
+    expect(await rawLogin(hub, [], [203, 0, 113, 8])).toBe(400);
   });
 });
