@@ -3,6 +3,7 @@
  * and every problem is reported at once. Each part of the hub receives only its own slice.
  */
 import { z } from 'zod';
+import { parseIpRange, type IpRange } from './ip-address.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
@@ -117,6 +118,29 @@ const fields = {
     env: 'WALKER_HUB_MAX_CONNECTIONS_PER_IP',
     schema: int(0, 10_000_000).default(1000),
     help: 'WebSocket connections at once from one IP (0 = no cap)',
+  },
+  trustedProxies: {
+    flag: 'trusted-proxies',
+    env: 'WALKER_HUB_TRUSTED_PROXIES',
+    schema: z
+      .string()
+      .default('')
+      .transform((v, ctx) => {
+        const ranges: IpRange[] = [];
+        for (const entry of v.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+          const r = parseIpRange(entry);
+          if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+          else ranges.push(r);
+        }
+        return ranges;
+      }),
+    help: 'comma-separated addresses and CIDR ranges of proxies whose X-Forwarded-For / Forwarded / PROXY v2 address is believed (empty = none)',
+  },
+  forwardedHeader: {
+    flag: 'forwarded-header',
+    env: 'WALKER_HUB_FORWARDED_HEADER',
+    schema: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
+    help: 'the header trusted proxies write the client address to (the other one is ignored, so a client cannot spoof it)',
   },
   fdGuard: {
     flag: 'fd-guard',

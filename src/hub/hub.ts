@@ -150,10 +150,11 @@ export class Hub {
     await this.deps.broker.start(createLocalDelivery(this.registry, publisher));
   }
 
-  newSession(identity: Identity = publicIdentity, channelId?: string): Session {
+  /** `ip`: the client address (behind a trusted proxy, the forwarded one), put on the session's log lines. */
+  newSession(identity: Identity = publicIdentity, channelId?: string, ip?: string): Session {
     const clientId = nanoid();
     const frames = this.frameRate ? new FrameBudget(this.frameRate, this.now()) : null;
-    return { clientId, channelId: channelId ?? nanoid(), channelNamed: channelId !== undefined, identity, conn: null, inflight: 0, inflightChars: 0, admission: null, expiry: null, gone: null, caller: null, replies: null, frames, held: null, log: this.log.child({ client_id: clientId }) };
+    return { clientId, channelId: channelId ?? nanoid(), channelNamed: channelId !== undefined, identity, conn: null, inflight: 0, inflightChars: 0, admission: null, expiry: null, gone: null, caller: null, replies: null, frames, held: null, log: this.log.child(ip === undefined ? { client_id: clientId } : { client_id: clientId, ip }) };
   }
 
   open(session: Session, conn: Connection): void {

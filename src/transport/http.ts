@@ -20,7 +20,8 @@ export interface RouteContext {
   readonly respond: Respond;
   readonly log: Logger;
   readonly maxBodyBytes: number;
-  readonly remoteIp: (res: uWS.HttpResponse) => string;
+  /** The client address (see client-address.ts); called inside the uWS callback. */
+  readonly clientIp: (res: uWS.HttpResponse, req: uWS.HttpRequest) => string;
 }
 
 /**
@@ -33,7 +34,7 @@ export function routeHandlers(ctx: RouteContext) {
     const params = pattern.split(':').length - 1;
     // Only the server API (/api/...) takes a key: other routes skip the header lookup.
     const readsApiKey = pattern.startsWith('/api/');
-    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => readRequest(res, req, params, readsApiKey, ctx.remoteIp(res), log);
+    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => readRequest(res, req, params, readsApiKey, ctx.clientIp(res, req), log);
   };
   return {
     /** A route whose request has no body (GET). */
@@ -80,7 +81,7 @@ function readRequest(
   log: Logger,
 ): { request: RestRequest; requestId: string; reqLog: Logger } {
   const requestId = nextRequestId();
-  const reqLog = log.child({ request_id: requestId });
+  const reqLog = log.child({ request_id: requestId, ip });
   const request: RestRequest = {
     name: params > 0 ? safeDecode(req.getParameter(0) ?? '') : '',
     ...(params > 1 ? { node: safeDecode(req.getParameter(1) ?? '') } : {}),

@@ -23,6 +23,8 @@ import { Admission } from './admission.js';
 import { Listener } from './listener.js';
 import { noMetrics, type Metrics } from '../metrics/sinks.js';
 import { defaultMaxConnections } from './open-files.js';
+import { ClientAddresses, type ForwardedHeader } from './client-address.js';
+import type { IpRange } from '../ip-address.js';
 
 export interface TransportOptions {
   readonly host: string;
@@ -37,6 +39,9 @@ export interface TransportOptions {
   readonly allowedOrigins?: readonly string[];
   /** Close the listen socket while open files are near the limit (see accept-guard.ts). */
   readonly fdGuard?: boolean;
+  /** Peers whose forwarding header (and PROXY v2 header) name the client (see client-address.ts). */
+  readonly trustedProxies?: readonly IpRange[];
+  readonly forwardedHeader?: ForwardedHeader;
 }
 
 export interface TransportDeps {
@@ -71,7 +76,7 @@ export interface Transport {
 
 interface UserData {
   session: Session;
-  /** The peer address, counted against maxConnectionsPerIp until close. */
+  /** The client address (behind a trusted proxy: the forwarded one), counted against maxConnectionsPerIp until close. */
   ip: string;
   conn: SocketConnection | null;
 }
@@ -134,7 +139,11 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     metrics.httpResponse(route, response.status);
     writeResponse(res, response, closeConnection, requestId);
   };
-  const routes = routeHandlers({ respond, log, maxBodyBytes: options.maxBodyBytes, remoteIp });
+  const addresses = new ClientAddresses(options.trustedProxies ?? [], options.forwardedHeader);
+  /** Read inside the uWS callback: `res` and `req` are valid only then. */
+  const clientIp = (res: uWS.HttpResponse, req: uWS.HttpRequest): string =>
+    addresses.of(asText(res.getRemoteAddressAsText()), asText(res.getProxiedRemoteAddressAsText()), (name) => headerLines(req, name));
+  const routes = routeHandlers({ respond, log, maxBodyBytes: options.maxBodyBytes, clientIp });
   const admission = new Admission({
     maxConnections: options.maxConnections ?? defaultMaxConnections(),
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 0,
@@ -168,7 +177,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
       const token = bearerToken(req.getHeader('authorization')) ?? bearerToken(req.getQuery('token'));
       const channelParam = req.getQuery('channel_id');
       const channelId = channelParam === undefined || channelParam === '' ? undefined : channelParam;
-      const ip = remoteIp(res);
+      const ip = clientIp(res, req);
 
       if (closing || refusingUpgrades) return respond(res, WS_ROUTE, errorResponse(new HubError('unavailable', 'The hub is draining; connect to another node or retry shortly')), true);
       // Refused before any token work, and the TCP connection is closed so its descriptor is freed.
@@ -191,7 +200,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
           if (deps.badHandshakeToken !== 'public') return respond(res, WS_ROUTE, errorResponse(err instanceof HubError ? err : new HubError('invalid_token')));
         }
       }
-      const session = hub.newSession(identity, channelId);
+      const session = hub.newSession(identity, channelId, ip);
       // The channel's namespace rules, as for a `subscribe` frame; refused: 403 forbidden (an
       // asynchronous subscribe walker decides after the upgrade: see Hub.admitConnectChannel).
       if (channelId !== undefined) {
@@ -278,7 +287,16 @@ const UNMATCHED_ROUTE = 'unmatched';
 /** Decodes frames without a Buffer per frame; invalid UTF-8 becomes U+FFFD and a BOM is kept, as with Buffer#toString. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** The TCP peer's address as text; read inside the uWS callback (the response is valid only then). */
-function remoteIp(res: uWS.HttpResponse): string {
-  return Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+const asText = (address: ArrayBuffer): string => Buffer.from(address).toString('latin1');
+
+/**
+ * Every line of header `name` joined with ',' (as HTTP defines repeated fields): uWS's getHeader
+ * returns only the first, which a proxy appending its own line would leave as the client's spoof.
+ */
+function headerLines(req: uWS.HttpRequest, name: string): string {
+  let value = '';
+  req.forEach((key, v) => {
+    if (key === name) value = value === '' ? v : `${value},${v}`;
+  });
+  return value;
 }
