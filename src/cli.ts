@@ -87,6 +87,11 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  // SIGHUP re-reads the TLS files (as nginx does); without TLS it is ignored rather than fatal.
+  const hub = running;
+  process.on('SIGHUP', () => {
+    if (hub.checkTls() === null && !hub.url.startsWith('https')) log.info('SIGHUP: no TLS files to re-read');
+  });
   const names = [...running.walkers.keys()];
   log.info(`walker hub listening on ${running.url} (WebSocket ${running.url.replace(/^http/, 'ws')}/websocket)`, { walkers: names });
   // A machine-readable line for scripts that start the hub on port 0.

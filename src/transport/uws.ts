@@ -23,6 +23,7 @@ import { Admission } from './admission.js';
 import { Listener } from './listener.js';
 import { noMetrics, type Metrics } from '../metrics/sinks.js';
 import { defaultMaxConnections } from './open-files.js';
+import { chainFile, type TlsFiles } from './tls.js';
 
 export interface TransportOptions {
   readonly host: string;
@@ -37,7 +38,23 @@ export interface TransportOptions {
   readonly allowedOrigins?: readonly string[];
   /** Close the listen socket while open files are near the limit (see accept-guard.ts). */
   readonly fdGuard?: boolean;
+  /** Serve https:// and wss:// with these files (checked already: see tls.ts); plain when absent. */
+  readonly tls?: TlsFiles | undefined;
+  /** permessage-deflate towards clients that offer it (default off). */
+  readonly compression?: Compression;
 }
+
+export type Compression = 'off' | 'shared' | 'dedicated';
+
+/**
+ * Outbound compressor per setting. Inbound, clients' frames are small requests: the shared
+ * decompressor (no memory per socket) reads them in every mode.
+ */
+const compressors: Record<Compression, uWS.CompressOptions> = {
+  off: uWS.DISABLED,
+  shared: uWS.SHARED_COMPRESSOR | uWS.SHARED_DECOMPRESSOR,
+  dedicated: uWS.DEDICATED_COMPRESSOR_32KB | uWS.SHARED_DECOMPRESSOR,
+};
 
 export interface TransportDeps {
   readonly hub: Hub;
@@ -92,15 +109,19 @@ class SocketConnection implements Connection {
   inCallback = false;
   /** The frame `flush` sends: one bound callback per socket, so a send allocates no closure. */
   private outgoing = '';
-  private readonly flush = () => void this.ws.send(this.outgoing);
-  constructor(private readonly ws: Ws) {}
+  private readonly flush = () => void this.ws.send(this.outgoing, false, this.compress);
+  /** uWS compresses a frame only when asked to, and only for sockets that negotiated it. */
+  constructor(
+    private readonly ws: Ws,
+    private readonly compress: boolean,
+  ) {}
 
   send(frame: string): void {
     if (this.closed) return;
     // Inside uWS's message callback the socket is corked already: send directly (one native call,
     // not two). Elsewhere (after an await) corked, so the frames still leave in one syscall.
     if (this.inCallback) {
-      this.ws.send(frame);
+      this.ws.send(frame, false, this.compress);
       return;
     }
     this.outgoing = frame;
@@ -125,7 +146,17 @@ class SocketConnection implements Connection {
 
 export function createTransport(options: TransportOptions, deps: TransportDeps): Transport {
   const { hub, authenticator, log } = deps;
-  const app = uWS.App();
+  const tls = options.tls;
+  const chain = tls ? chainFile(tls) : null;
+  // uWS reads the files once, here: the listening socket keeps this certificate until it closes.
+  const app =
+    tls && chain
+      ? uWS.SSLApp({ cert_file_name: chain.path, key_file_name: tls.keyFile, ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }) })
+      : uWS.App();
+  // The chain copy is needed only while uWS reads it.
+  chain?.dispose();
+  const compression = options.compression ?? 'off';
+  const compress = compression !== 'off';
   const metrics = deps.metrics ?? noMetrics;
   let closing = false;
   let refusingUpgrades = false;
@@ -159,7 +190,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     closeOnBackpressureLimit: true,
     idleTimeout: options.idleTimeoutSec,
     sendPingsAutomatically: true,
-    compression: uWS.DISABLED,
+    compression: compressors[compression],
 
     upgrade: (res, req, context) => {
       const key = req.getHeader('sec-websocket-key');
@@ -204,7 +235,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 
     open: (ws) => {
       const data = ws.getUserData();
-      data.conn = new SocketConnection(ws);
+      data.conn = new SocketConnection(ws, compress);
       admission.opened(data.ip);
       metrics.connected();
       hub.open(data.session, data.conn);
@@ -256,7 +287,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   app.any('/*', (res, req) => respond(res, UNMATCHED_ROUTE, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
 
   return {
-    publisher: { publish: (topic, frame) => void app.publish(topic, frame) },
+    publisher: { publish: (topic, frame) => void app.publish(topic, frame, false, compress) },
     listen: () => listener.listen(),
     refuseUpgrades: () => {
       refusingUpgrades = true;
