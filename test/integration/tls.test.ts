@@ -1,4 +1,5 @@
 /** TLS on the hub's own port: https:// and wss:// with a test certificate, and what plain HTTP gets there. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -61,6 +62,15 @@ describe('TLS', () => {
     expect((await httpsGet(hub.port, '/healthz', c.root)).status).toBe(200);
     const client = await wss(hub.port, c.root);
     expect(await client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+  });
+
+  it('reads an encrypted key with --tls-passphrase, and names a wrong passphrase', async () => {
+    const pair = selfSigned();
+    const encrypted = join(pair.dir, 'encrypted.key');
+    execFileSync('openssl', ['pkey', '-in', pair.key, '-aes256', '-passout', 'pass:correct horse', '-out', encrypted]);
+    const hub = await startHub({ tlsCert: pair.cert, tlsKey: encrypted, tlsPassphrase: 'correct horse' });
+    expect((await httpsGet(hub.port, '/healthz', pair.cert)).status).toBe(200);
+    await expect(startHub({ tlsCert: pair.cert, tlsKey: encrypted, tlsPassphrase: 'wrong' })).rejects.toThrow(/--tls-key .*encrypted\.key: not a PEM private key, or wrong passphrase/);
   });
 
   it('refuses to start on bad files, naming each one and why', async () => {
