@@ -146,15 +146,7 @@ class SocketConnection implements Connection {
 
 export function createTransport(options: TransportOptions, deps: TransportDeps): Transport {
   const { hub, authenticator, log } = deps;
-  const tls = options.tls;
-  const chain = tls ? chainFile(tls) : null;
-  // uWS reads the files once, here: the listening socket keeps this certificate until it closes.
-  const app =
-    tls && chain
-      ? uWS.SSLApp({ cert_file_name: chain.path, key_file_name: tls.keyFile, ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }) })
-      : uWS.App();
-  // The chain copy is needed only while uWS reads it.
-  chain?.dispose();
+  const app = options.tls ? sslApp(options.tls) : uWS.App();
   const compression = options.compression ?? 'off';
   const compress = compression !== 'off';
   const metrics = deps.metrics ?? noMetrics;
@@ -308,6 +300,17 @@ const UNMATCHED_ROUTE = 'unmatched';
 
 /** Decodes frames without a Buffer per frame; invalid UTF-8 becomes U+FFFD and a BOM is kept, as with Buffer#toString. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** uWS reads the files once, here: the listening socket keeps this certificate until it closes. */
+function sslApp(tls: TlsFiles): uWS.TemplatedApp {
+  const chain = chainFile(tls);
+  try {
+    return uWS.SSLApp({ cert_file_name: chain.path, key_file_name: tls.keyFile, ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }) });
+  } finally {
+    // The chain copy is needed only while uWS reads it.
+    chain.dispose();
+  }
+}
 
 /** The TCP peer's address as text; read inside the uWS callback (the response is valid only then). */
 function remoteIp(res: uWS.HttpResponse): string {
