@@ -284,7 +284,15 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     else log.warn('TLS certificate on disk changed; this uWS build cannot swap it on a listening socket: restart (SIGTERM drains) to serve it', { on_disk: onDisk, serving: served });
     return onDisk;
   };
-  tlsWatch = tls ? watchTlsFiles(tls, () => void checkTls()) : null;
+  if (tls) {
+    const watchFailed = (err: unknown) => log.warn('cannot watch the TLS files; SIGHUP still re-checks them', { error: String(err) });
+    try {
+      tlsWatch = watchTlsFiles(tls, () => void checkTls(), watchFailed);
+    } catch (err) {
+      // Out of inotify watches, say: serving goes on, only the automatic check is lost.
+      watchFailed(err);
+    }
+  }
   const metricsPortBound: number | null = metricsServer?.port ?? null;
   let closed: Promise<void> | null = null;
   const close = (budgetMs = closeBudget(config.drainTimeoutMs)) => (closed ??= shutdown(budgetMs));

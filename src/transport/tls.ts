@@ -79,9 +79,9 @@ export function checkTlsFiles(files: TlsFiles): TlsSummary {
 /**
  * Calls `onChange` (at most once per `settleMs`) when any of the files is written, replaced or
  * renamed over. Folders are watched, not the files: certbot and Kubernetes replace files by
- * renaming, which a watch on the old file would miss.
+ * renaming, which a watch on the old file would miss. Throws when a folder cannot be watched.
  */
-export function watchTlsFiles(files: TlsFiles, onChange: () => void, settleMs = 200): { close(): void } {
+export function watchTlsFiles(files: TlsFiles, onChange: () => void, onError: (err: Error) => void, settleMs = 200): { close(): void } {
   const paths = [files.certFile, files.keyFile, ...(files.caFile === undefined ? [] : [files.caFile])].map((p) => resolve(p));
   const byDir = new Map<string, Set<string>>();
   for (const p of paths) {
@@ -102,6 +102,8 @@ export function watchTlsFiles(files: TlsFiles, onChange: () => void, settleMs = 
     const w = watch(dir, { persistent: false }, (_event, name) => {
       if (name === null || names.has(name) || name.startsWith('..')) fire();
     });
+    // A folder removed or unmounted under the watch: reported, never an unhandled 'error' event.
+    w.on('error', onError);
     watchers.push(w);
   }
   return {
