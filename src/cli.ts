@@ -87,6 +87,12 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  // With TLS, SIGHUP re-reads the certificate files (as nginx does) instead of ending the process;
+  // without TLS, SIGHUP keeps Node's default (exit), as before TLS existed.
+  if (config.tlsCert !== undefined) {
+    const hub = running;
+    process.on('SIGHUP', () => void hub.checkTls());
+  }
   const names = [...running.walkers.keys()];
   log.info(`walker hub listening on ${running.url} (WebSocket ${running.url.replace(/^http/, 'ws')}/websocket)`, { walkers: names });
   // A machine-readable line for scripts that start the hub on port 0.

@@ -157,6 +157,16 @@ const fields = {
       .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== '')),
     help: 'comma-separated Origins allowed to upgrade (empty = any; requests without Origin are allowed)',
   },
+  tlsCert: { flag: 'tls-cert', env: 'WALKER_HUB_TLS_CERT', schema: optionalString, help: 'PEM certificate (chain) file: serve https:// and wss:// on the port (with --tls-key)' },
+  tlsKey: { flag: 'tls-key', env: 'WALKER_HUB_TLS_KEY', schema: optionalString, help: 'PEM private key file of --tls-cert' },
+  tlsPassphrase: { flag: 'tls-passphrase', env: 'WALKER_HUB_TLS_PASSPHRASE', schema: optionalString, help: 'passphrase of an encrypted --tls-key' },
+  tlsCa: { flag: 'tls-ca', env: 'WALKER_HUB_TLS_CA', schema: optionalString, help: 'PEM file of intermediate certificates sent after --tls-cert' },
+  compression: {
+    flag: 'compression',
+    env: 'WALKER_HUB_COMPRESSION',
+    schema: z.enum(['off', 'shared', 'dedicated']).default('off'),
+    help: 'permessage-deflate for clients that offer it: off, shared (no per-socket memory) or dedicated (32 KiB window per socket)',
+  },
   logLevel: { flag: 'log-level', env: 'WALKER_HUB_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), help: 'log verbosity' },
   announce: {
     flag: 'announce',
@@ -288,6 +298,14 @@ const crossFieldChecks: Array<(v: Partial<Record<keyof Fields, unknown>>) => str
   (v) =>
     v.redisUrl !== undefined && v.redisClusterNodes !== undefined
       ? 'redisUrl (--redis-url / REDIS_URL) and redisClusterNodes (--redis-cluster-nodes / REDIS_CLUSTER_NODES): set one, not both'
+      : null,
+  (v) =>
+    (v.tlsCert === undefined) !== (v.tlsKey === undefined)
+      ? 'tlsCert (--tls-cert / WALKER_HUB_TLS_CERT) and tlsKey (--tls-key / WALKER_HUB_TLS_KEY): set both, or neither'
+      : null,
+  (v) =>
+    v.tlsCert === undefined && (v.tlsPassphrase !== undefined || v.tlsCa !== undefined)
+      ? 'tlsPassphrase (--tls-passphrase) and tlsCa (--tls-ca) need --tls-cert and --tls-key'
       : null,
 ];
 

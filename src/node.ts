@@ -7,7 +7,7 @@ import type { Identity } from './auth/identity.js';
 import type { Broker } from './broker/broker.js';
 import { createBroker } from './broker/index.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { Hub } from './hub/hub.js';
 import { createLogger, type Logger } from './log.js';
 import { LogLimiter } from './log-limiter.js';
@@ -34,6 +34,7 @@ import { closeWithin } from './shutdown.js';
 import { createStore, withDeadline } from './store/index.js';
 import type { Store } from './store/store.js';
 import { createTransport } from './transport/uws.js';
+import { checkTlsFiles, TlsFilesError, watchTlsFiles, type TlsFiles, type TlsSummary } from './transport/tls.js';
 import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
 import { profiles } from './profiles/index.js';
@@ -43,7 +44,6 @@ import { RedisPresence } from './presence/redis.js';
 import type { PresenceClient } from './protocol.js';
 import type { MaybePromise } from './maybe.js';
 import { ChannelPolicy } from './channels/policy.js';
-import { ConfigError } from './config.js';
 import { MemoryHistory } from './history/memory.js';
 import { HistoryBroker } from './history/broker.js';
 import { serverHistory } from './history/recovery.js';
@@ -69,7 +69,7 @@ export interface CreateHubOptions {
 export interface RunningHub {
   readonly host: string;
   readonly port: number;
-  /** `http://host:port` */
+  /** `http://host:port`, or `https://host:port` with TLS */
   readonly url: string;
   readonly hub: Hub;
   readonly authenticator: Authenticator;
@@ -91,6 +91,13 @@ export interface RunningHub {
    * flight finished in time.
    */
   drain(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Re-reads the TLS files (SIGHUP; also run when they change on disk) and logs what it found.
+   * uWS 20.51 cannot swap the certificate of a listening socket, so a valid new certificate is
+   * served only after a restart: this reports it (a warning) rather than pretending to load it.
+   * Returns the certificate on disk, or null without TLS or when the files are bad (logged).
+   */
+  checkTls(): TlsSummary | null;
   /** Closes everything at once, waiting at most `drainTimeoutMs` (at least CLOSE_GRACE_MS) for the broker, throttles and store. */
   close(): Promise<void>;
 }
@@ -109,6 +116,17 @@ export const CLOSE_GRACE_MS = 1000;
 export async function createHub(options: CreateHubOptions): Promise<RunningHub> {
   const { config } = options;
   const log = options.log ?? createLogger(config.logLevel, config.logFormat);
+  // Checked before anything is opened, so bad files fail the start (exit 2) with their reason.
+  const tls = tlsFilesOf(config);
+  let served: TlsSummary | null = null;
+  if (tls) {
+    try {
+      served = checkTlsFiles(tls);
+    } catch (err) {
+      if (err instanceof TlsFilesError) throw new ConfigError(err.problems);
+      throw err;
+    }
+  }
   const clock = options.clock ?? systemClock;
   // What clients can make the hub log (walker errors, bad requests, failed routes) goes through
   // this limiter, so one client cannot flood the log; start-up and sync lines use `log` directly.
@@ -202,7 +220,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
   const readiness = createReadiness(() => tracker.isDraining);
   const walkerRoute = tracker.wrap(createWalkerRoute(runner, authenticator, profile));
-  const transport = createTransport(config, {
+  const transport = createTransport({ ...config, tls }, {
     hub,
     authenticator,
     badHandshakeToken: profile.badHandshakeToken,
@@ -229,8 +247,10 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     metrics,
   });
   let metricsServer: { port: number; close(): Promise<void> } | null = null;
+  let tlsWatch: { close(): void } | null = null;
   /** Stops the timers, then closes the rest at once, waiting at most `budgetMs` for them. */
   const shutdown = async (budgetMs: number) => {
+    tlsWatch?.close();
     transport.close();
     authenticator.close();
     revocations.stop();
@@ -263,6 +283,29 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     throw err;
   }
   log.info('store ready', { store: store.description });
+  if (served) log.info('TLS certificate loaded', { ...served });
+  const checkTls = (): TlsSummary | null => {
+    if (!tls || !served) return null;
+    let onDisk: TlsSummary;
+    try {
+      onDisk = checkTlsFiles(tls);
+    } catch (err) {
+      log.error('TLS files are unusable; still serving the certificate loaded at start', { problems: err instanceof TlsFilesError ? err.problems : [String(err)], serving: served.fingerprint });
+      return null;
+    }
+    if (onDisk.fingerprint === served.fingerprint) log.info('TLS certificate on disk is the one being served', { ...onDisk });
+    else log.warn('TLS certificate on disk changed; this uWS build cannot swap it on a listening socket: restart (SIGTERM drains) to serve it', { on_disk: onDisk, serving: served });
+    return onDisk;
+  };
+  if (tls) {
+    const watchFailed = (err: unknown) => log.warn('cannot watch the TLS files; SIGHUP still re-checks them', { error: String(err) });
+    try {
+      tlsWatch = watchTlsFiles(tls, () => void checkTls(), watchFailed);
+    } catch (err) {
+      // Out of inotify watches, say: serving goes on, only the automatic check is lost.
+      watchFailed(err);
+    }
+  }
   const metricsPortBound: number | null = metricsServer?.port ?? null;
   let closed: Promise<void> | null = null;
   const close = (budgetMs = closeBudget(config.drainTimeoutMs)) => (closed ??= shutdown(budgetMs));
@@ -288,7 +331,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   return {
     host: config.host,
     port,
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     hub,
     authenticator,
     store,
@@ -297,11 +340,17 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     broker: innerBroker,
     metricsPort: metricsPortBound,
     drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),
+    checkTls,
     close: () => close(),
   };
 }
 
 type HistoryOptionsIn = { limit?: number | undefined; since?: { offset: number; epoch: string } | undefined };
+
+function tlsFilesOf(config: Config): TlsFiles | undefined {
+  if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
+  return { certFile: config.tlsCert, keyFile: config.tlsKey, passphrase: config.tlsPassphrase, caFile: config.tlsCa };
+}
 
 /** Presence in Redis (or Redis Cluster) when configured; null: the hub answers from its registry. */
 function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): RedisPresence | null {

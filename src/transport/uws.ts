@@ -25,6 +25,7 @@ import { noMetrics, type Metrics } from '../metrics/sinks.js';
 import { defaultMaxConnections } from './open-files.js';
 import { ClientAddresses, type ForwardedHeader } from './client-address.js';
 import type { IpRange } from '../ip-address.js';
+import { chainFile, type TlsFiles } from './tls.js';
 
 export interface TransportOptions {
   readonly host: string;
@@ -42,7 +43,23 @@ export interface TransportOptions {
   /** Peers whose forwarding header (and PROXY v2 header) name the client (see client-address.ts). */
   readonly trustedProxies?: readonly IpRange[];
   readonly forwardedHeader?: ForwardedHeader;
+  /** Serve https:// and wss:// with these files (checked already: see tls.ts); plain when absent. */
+  readonly tls?: TlsFiles | undefined;
+  /** permessage-deflate towards clients that offer it (default off). */
+  readonly compression?: Compression;
 }
+
+export type Compression = 'off' | 'shared' | 'dedicated';
+
+/**
+ * Outbound compressor per setting. Inbound, clients' frames are small requests: the shared
+ * decompressor (no memory per socket) reads them in every mode.
+ */
+const compressors: Record<Compression, uWS.CompressOptions> = {
+  off: uWS.DISABLED,
+  shared: uWS.SHARED_COMPRESSOR | uWS.SHARED_DECOMPRESSOR,
+  dedicated: uWS.DEDICATED_COMPRESSOR_32KB | uWS.SHARED_DECOMPRESSOR,
+};
 
 export interface TransportDeps {
   readonly hub: Hub;
@@ -97,15 +114,19 @@ class SocketConnection implements Connection {
   inCallback = false;
   /** The frame `flush` sends: one bound callback per socket, so a send allocates no closure. */
   private outgoing = '';
-  private readonly flush = () => void this.ws.send(this.outgoing);
-  constructor(private readonly ws: Ws) {}
+  private readonly flush = () => void this.ws.send(this.outgoing, false, this.compress);
+  /** uWS compresses a frame only when asked to, and only for sockets that negotiated it. */
+  constructor(
+    private readonly ws: Ws,
+    private readonly compress: boolean,
+  ) {}
 
   send(frame: string): void {
     if (this.closed) return;
     // Inside uWS's message callback the socket is corked already: send directly (one native call,
     // not two). Elsewhere (after an await) corked, so the frames still leave in one syscall.
     if (this.inCallback) {
-      this.ws.send(frame);
+      this.ws.send(frame, false, this.compress);
       return;
     }
     this.outgoing = frame;
@@ -130,7 +151,9 @@ class SocketConnection implements Connection {
 
 export function createTransport(options: TransportOptions, deps: TransportDeps): Transport {
   const { hub, authenticator, log } = deps;
-  const app = uWS.App();
+  const app = options.tls ? sslApp(options.tls) : uWS.App();
+  const compression = options.compression ?? 'off';
+  const compress = compression !== 'off';
   const metrics = deps.metrics ?? noMetrics;
   let closing = false;
   let refusingUpgrades = false;
@@ -168,7 +191,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     closeOnBackpressureLimit: true,
     idleTimeout: options.idleTimeoutSec,
     sendPingsAutomatically: true,
-    compression: uWS.DISABLED,
+    compression: compressors[compression],
 
     upgrade: (res, req, context) => {
       const key = req.getHeader('sec-websocket-key');
@@ -213,7 +236,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 
     open: (ws) => {
       const data = ws.getUserData();
-      data.conn = new SocketConnection(ws);
+      data.conn = new SocketConnection(ws, compress);
       admission.opened(data.ip);
       metrics.connected();
       hub.open(data.session, data.conn);
@@ -265,7 +288,7 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
   app.any('/*', (res, req) => respond(res, UNMATCHED_ROUTE, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
 
   return {
-    publisher: { publish: (topic, frame) => void app.publish(topic, frame) },
+    publisher: { publish: (topic, frame) => void app.publish(topic, frame, false, compress) },
     listen: () => listener.listen(),
     refuseUpgrades: () => {
       refusingUpgrades = true;
@@ -299,4 +322,15 @@ function headerLines(req: uWS.HttpRequest, name: string): string {
     if (key === name) value = value === '' ? v : `${value},${v}`;
   });
   return value;
+}
+
+/** uWS reads the files once, here: the listening socket keeps this certificate until it closes. */
+function sslApp(tls: TlsFiles): uWS.TemplatedApp {
+  const chain = chainFile(tls);
+  try {
+    return uWS.SSLApp({ cert_file_name: chain.path, key_file_name: tls.keyFile, ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }) });
+  } finally {
+    // The chain copy is needed only while uWS reads it.
+    chain.dispose();
+  }
 }

@@ -1,13 +1,14 @@
 /** The `walker-hub` command as `npm start` runs it: a real child process. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { announcedPort, HUB_BIN as BIN, killChildren, trackChild } from '../cli-process.js';
 import { standaloneEnv, stopAll, tempDir } from '../helpers.js';
+import { selfSigned } from '../tls-certs.js';
 
 /** The default `--data-dir` (`data`), relative to the checkout the hub is started from. */
 const CHECKOUT_DATA = resolve(import.meta.dirname, '../../data');
@@ -100,6 +101,33 @@ describe('walker-hub command', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('port (--port / WALKER_HUB_PORT)');
     expect(result.stderr).toContain('peerEvents (--peer-events / WALKER_HUB_PEER_EVENTS)');
+  });
+
+  it('exits with status 2 when the TLS key does not match the certificate, or a TLS file is missing, saying why', async () => {
+    const a = selfSigned();
+    const b = selfSigned(a.dir, 'other');
+    const mismatch = await run(['--port', '0', '--tls-cert', a.cert, '--tls-key', b.key]).exited;
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toContain(`--tls-key ${b.key} does not match the public key of --tls-cert ${a.cert}`);
+    const missing = await run(['--port', '0', '--tls-cert', join(a.dir, 'nope.pem'), '--tls-key', a.key]).exited;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--tls-cert ${join(a.dir, 'nope.pem')}: ENOENT`);
+  });
+
+  it('serves wss:// with --tls-cert/--tls-key and re-checks the files on SIGHUP', async () => {
+    const pair = selfSigned();
+    const { child } = run(['--port', '0', '--host', '127.0.0.1', '--tls-cert', pair.cert, '--tls-key', pair.key]);
+    const port = await announcedPort(child);
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/websocket`, { ca: readFileSync(pair.cert) });
+    const [first] = (await once(ws, 'message')) as [Buffer];
+    expect(JSON.parse(first.toString())).toMatchObject({ type: 'connection' });
+    const checked = untilLine(child, (line) => line.includes('TLS certificate on disk is the one being served'));
+    child.kill('SIGHUP');
+    await checked;
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    const closed = once(ws, 'close');
+    ws.close();
+    await closed;
   });
 
   it('refuses to start when a walker module is malformed, naming the file', async () => {

@@ -92,6 +92,16 @@ describe('config', () => {
     expect(problems([], { REDIS_URL: 'redis://a', REDIS_CLUSTER_NODES: 'a:7000' })).toEqual([expect.stringContaining('set one, not both')]);
   });
 
+  it('takes TLS files as a pair and compression as off, shared or dedicated', () => {
+    expect(loadConfig([], {})).toMatchObject({ compression: 'off' });
+    expect(loadConfig([], {}).tlsCert).toBeUndefined();
+    const env = { WALKER_HUB_TLS_CERT: 'c.pem', WALKER_HUB_TLS_KEY: 'k.pem', WALKER_HUB_COMPRESSION: 'shared' };
+    expect(loadConfig(['--tls-ca', 'ca.pem'], env)).toMatchObject({ tlsCert: 'c.pem', tlsKey: 'k.pem', tlsCa: 'ca.pem', compression: 'shared' });
+    expect(() => loadConfig(['--tls-cert', 'c.pem'], {})).toThrow(/tlsCert .* and tlsKey .*: set both, or neither/);
+    expect(() => loadConfig(['--tls-key', 'k.pem', '--compression', 'max'], {})).toThrow(/compression \(--compression[\s\S]*set both/);
+    expect(() => loadConfig(['--tls-passphrase', 'x'], {})).toThrow(/need --tls-cert and --tls-key/);
+  });
+
   it('prints help with every flag', () => {
     const help = configHelp();
     for (const flag of ['--host', '--port', '--walkers', '--jwt-secret', '--jwks-url', '--jwt-trust-claims', '--peer-events', '--max-payload', '--max-body']) {
