@@ -112,15 +112,6 @@ describe('walker-hub command', () => {
     expect(messages(result.stderr).join('\n')).toContain('broken.js: default export must be defineWalker');
   });
 
-  it('explains how to load ES-module walkers from a folder that is not "type": "module"', async () => {
-    const dir = tempDir('walkers-');
-    writeFileSync(join(dir, 'esm.ts'), 'export default { run() {} };\n');
-    const { exited } = run(['--port', '0', '--walkers', dir]);
-    const result = await exited;
-    expect(result.code).toBe(1);
-    expect(messages(result.stderr).join('\n')).toContain('esm.ts: failed to import: walker modules are ES modules: add {"type": "module"}');
-  });
-
   it('writes JSON lines when stderr is not a terminal, and readable text with --log-format text', async () => {
     const json = run(['--port', '0', '--walkers', tempDir('walkers-empty-')]);
     await announcedPort(json.child);
