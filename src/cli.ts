@@ -4,6 +4,7 @@ import { LogLimiter } from './log-limiter.js';
 import { createLogger } from './log.js';
 import { CLOSE_GRACE_MS, createHub, LOG_INTERVAL_MS } from './node.js';
 import { describeThrown } from './walkers/thrown.js';
+import { chooseWalkersFolder } from './walkers/folder.js';
 import { WalkerLoadError } from './walkers/loader.js';
 import { walkerCaused } from './walkers/uncaught.js';
 
@@ -25,7 +26,16 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  const explicit = process.env.WALKER_HUB_WALKERS !== undefined || argv.some((a) => a === '--walkers' || a.startsWith('--walkers='));
+  const walkers = chooseWalkersFolder(config.walkersDir, explicit);
+  if ('error' in walkers) {
+    // A configuration problem like a bad flag: one line, status 2.
+    process.stderr.write(`Invalid configuration: ${walkers.error}\n`);
+    return 2;
+  }
+  if (walkers.dir !== config.walkersDir) config = Object.freeze({ ...config, walkersDir: walkers.dir });
   const log = createLogger(config.logLevel, config.logFormat);
+  if (walkers.note !== undefined) log.info(walkers.note);
   // Last line of defence: a promise that walker code dropped (work it neither awaits nor returns,
   // or zod losing a pending async refinement when a sibling check throws) would otherwise end the
   // process for every user. Logged (limited like other client-triggered lines), not fatal.

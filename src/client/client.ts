@@ -8,7 +8,7 @@ import { Emitter, type AnyListener } from './emitter.js';
 import { HubClientError } from './errors.js';
 import { Pending } from './pending.js';
 import { channelsOf, clientsOf, connectionInfo, errorOf, membershipOf, statsOf } from './replies.js';
-import { OPEN, resolveSocket, socketUrl, type SocketLike } from './socket.js';
+import { OPEN, onUpgradeRefused, resolveSocket, socketUrl, type SocketConstructor, type SocketLike } from './socket.js';
 import { lifecycleEvents, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type LifecycleEvents, type MembershipEvents, type PresenceStats } from './types.js';
 
 /** Any JSON value but undefined, as the protocol requires of a payload. */
@@ -165,22 +165,41 @@ export class HubClient {
   // ------------------------------------------------------------------------------------------
 
   private async open(): Promise<void> {
+    let Socket: SocketConstructor;
+    try {
+      Socket = await resolveSocket(this.options.WebSocket);
+    } catch (err) {
+      // No WebSocket implementation: no retry can bring one.
+      return this.fail(new HubClientError(0, { code: 'no_websocket', message: (err as Error).message }));
+    }
     let socket: SocketLike;
     try {
       if (this.options.getToken) this.token = (await this.options.getToken()) ?? null;
-      const Socket = await resolveSocket(this.options.WebSocket);
       if (this.closed) return;
       socket = new Socket(socketUrl(this.url, this.token, this.options.channelId ?? this.info?.channel_id));
     } catch (err) {
-      // A failing getToken, a missing WebSocket or a malformed URL: retried like a refused connection.
+      // A failing getToken: retried like a refused connection.
       this.emitter.emit('error', { type: 'error', error: { code: 'connect_failed', message: (err as Error).message } });
       return this.scheduleRetry();
     }
     this.socket = socket;
+    let refused: HubClientError | null = null;
+    onUpgradeRefused(socket, (status, body) => (refused = refusalError(status, body)));
     socket.onmessage = (event: { data: unknown }) => this.receive(socket, event.data);
-    socket.onclose = (event: { code: number; reason: string }) => this.dropped(socket, { code: event.code, reason: event.reason });
+    socket.onclose = (event: { code: number; reason: string }) => this.dropped(socket, { code: event.code, reason: event.reason }, refused);
     // An error event is always followed by a close event; the close decides what happens next.
     socket.onerror = () => undefined;
+  }
+
+  /** Gives up for good on a failure retrying cannot fix: `ready` and waiting requests reject with it. */
+  private fail(err: HubClientError): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.detach();
+    this.emitter.emit('error', { type: 'error', error: { code: err.code, message: err.message } });
+    this.pending.rejectAll(err);
+    this.settleReady.reject(err);
   }
 
   private receive(socket: SocketLike, data: unknown): void {
@@ -241,12 +260,19 @@ export class HubClient {
     this.emitter.emit('connect', info, false);
   }
 
-  private dropped(socket: SocketLike, why: DisconnectInfo): void {
+  private dropped(socket: SocketLike, why: DisconnectInfo, refused: HubClientError | null): void {
     if (socket !== this.socket) return;
     const wasLive = this.live;
     this.detach();
     this.pending.rejectAll(new HubClientError(0, { code: 'disconnected', message: `connection lost (${why.code}${why.reason ? `: ${why.reason}` : ''}) before the reply; the request may or may not have run` }));
     if (wasLive) this.emitter.emit('disconnect', why, false);
+    else if (refused) {
+      // The hub said no (ws shows its answer). Before the first connection that is a setup mistake
+      // no retry fixes: a refused origin (403), or a bad token (401) unless getToken may bring a
+      // new one. After it, the hub may be restarting with other settings: keep trying.
+      if (!this.everConnected && (refused.status === 403 || (refused.status === 401 && !this.options.getToken))) return this.fail(refused);
+      this.emitter.emit('error', { type: 'error', error: { code: refused.code, message: refused.message } });
+    }
     // Browsers hide why an upgrade failed (a refused token's 401 looks like any network error), so
     // say that this attempt never got its connection frame; the app may then drop a stale token.
     else this.emitter.emit('error', { type: 'error', error: { code: 'connect_failed', message: `connection closed before it was ready (${why.code})` } });
@@ -294,7 +320,7 @@ export class HubClient {
           // Only an unanswered ping means a dead link; a drop already handled itself.
           if (err.code !== 'timeout' || socket !== this.socket) return;
           abandon(socket);
-          this.dropped(socket, { code: 4000, reason: `no pong within ${timeout} ms` });
+          this.dropped(socket, { code: 4000, reason: `no pong within ${timeout} ms` }, null);
         },
       );
       this.send({ type: 'ping', uid });
@@ -348,4 +374,17 @@ function abandon(socket: SocketLike): void {
   const terminate = (socket as { terminate?: () => void }).terminate;
   if (typeof terminate === 'function') terminate.call(socket);
   else socket.close(4000, 'ping timeout');
+}
+
+/** The hub's refusal of an upgrade as an error: its `{ error: { code, message } }` body when it sent one. */
+function refusalError(status: number, body: string): HubClientError {
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = (JSON.parse(body) as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  } catch {
+    // Not the hub's JSON (a proxy's page, say): the status alone is reported below.
+    error = undefined;
+  }
+  if (typeof error?.code === 'string' && typeof error.message === 'string') return new HubClientError(status, { code: error.code, message: error.message });
+  return new HubClientError(status, { code: 'upgrade_refused', message: `the upgrade was refused with HTTP ${status}` });
 }

@@ -2,11 +2,11 @@
 import type { WireError } from '../protocol.js';
 
 /** Codes the SDK itself produces; every other code is the hub's (see the README's error table). */
-export type ClientErrorCode = 'timeout' | 'disconnected' | 'closed';
+export type ClientErrorCode = 'timeout' | 'disconnected' | 'closed' | 'no_websocket' | 'upgrade_refused';
 
 export class HubClientError extends Error {
   override readonly name = 'HubClientError';
-  /** The hub's HTTP-style status (0 for errors made by the SDK: timeout, disconnected, closed). */
+  /** The hub's HTTP-style status (0 for errors made by the SDK: timeout, disconnected, closed, no_websocket). */
   readonly status: number;
   readonly code: string;
   readonly issues: WireError['issues'];

@@ -46,3 +46,32 @@ export function socketUrl(base: string, token: string | null, channelId: string 
   if (channelId !== undefined) url.searchParams.set('channel_id', channelId);
   return url.toString();
 }
+
+/** What the SDK reads of ws's non-101 upgrade response (a Node IncomingMessage). */
+interface UpgradeResponse {
+  readonly statusCode?: number;
+  on(event: 'data', fn: (chunk: { toString(): string }) => void): unknown;
+  on(event: 'end' | 'error', fn: () => void): unknown;
+}
+
+/**
+ * Calls `refused(status, body)` when the hub answers the upgrade with an HTTP response instead of
+ * switching protocols, then closes the socket (its close event follows). Only the `ws` package
+ * exposes that response ('unexpected-response'); browsers and Node's global WebSocket do not, and
+ * there a refusal looks like any network failure.
+ */
+export function onUpgradeRefused(socket: SocketLike, refused: (status: number, body: string) => void): void {
+  const on = (socket as { on?: unknown }).on;
+  if (typeof on !== 'function') return;
+  on.call(socket, 'unexpected-response', (_request: unknown, response: UpgradeResponse) => {
+    let body = '';
+    response.on('data', (chunk) => (body += chunk.toString()));
+    // With a listener, ws leaves the handshake to it: close() aborts it and emits the close event.
+    const done = () => {
+      refused(response.statusCode ?? 0, body);
+      socket.close();
+    };
+    response.on('end', done);
+    response.on('error', done);
+  });
+}

@@ -26,7 +26,7 @@ export class WalkerLoadError extends Error {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const MODULE = /\.(ts|mts|js|mjs)$/;
+const MODULE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 /** Skipped: type declarations, tests, and helpers whose names start with `_` or `.`. */
 const SKIP = /(\.d\.[mc]?ts$)|(\.(test|spec)\.[mc]?[jt]s$)|(^[_.])/;
 
@@ -102,9 +102,14 @@ export async function loadWalkers(dir: string): Promise<Map<string, LoadedWalker
 
 function importFailure(err: unknown): string {
   const code = (err as { code?: unknown }).code;
-  if (code === 'ERR_REQUIRE_CYCLE_MODULE' || code === 'ERR_REQUIRE_ESM') {
-    // .js/.ts files are CommonJS unless the nearest package.json says "type": "module".
-    return 'walker modules are ES modules: add {"type": "module"} to the package.json of the walkers folder, or name the file .mts/.mjs';
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+  if (code === 'ERR_REQUIRE_CYCLE_MODULE' || code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') {
+    // A CommonJS walker (.cjs/.cts, or require/module.exports) reaching the hub's ES modules.
+    return `${message} (CommonJS walkers cannot load the hub's ES modules: write the walker as an ES module, import { defineWalker } from 'walker-hub')`;
   }
-  return err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+  if (code === 'MODULE_NOT_FOUND' && message.includes("'walker-hub'")) {
+    // The CLI maps 'walker-hub' for import only (resolve-hook.ts): Node 20's require() does not run module hooks.
+    return `${message}: require('walker-hub') works only where walker-hub is installed; write the walker as an ES module (import { defineWalker } from 'walker-hub'), which loads from any folder`;
+  }
+  return message;
 }

@@ -39,6 +39,16 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { child, exited };
 }
 
+/** Runs the command from `cwd` (a fresh project: no ./walkers) with a temp --data-dir. */
+function runIn(cwd: string, args: string[]) {
+  const child = spawn(process.execPath, [BIN, '--data-dir', tempDir('walker-hub-cli-'), ...args], { cwd, env: standaloneEnv({ WALKER_HUB_ANNOUNCE: '1' }) });
+  trackChild(child);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
+  return { child, exited };
+}
+
 /** Resolves with the first stderr line of `child` that `match`es (rejects if the child exits first). */
 function untilLine(child: ChildProcessWithoutNullStreams, match: (line: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -140,13 +150,25 @@ describe('walker-hub command', () => {
     expect(messages(result.stderr).join('\n')).toContain('broken.js: default export must be defineWalker');
   });
 
-  it('explains how to load ES-module walkers from a folder that is not "type": "module"', async () => {
-    const dir = tempDir('walkers-');
-    writeFileSync(join(dir, 'esm.ts'), 'export default { run() {} };\n');
-    const { exited } = run(['--port', '0', '--walkers', dir]);
+  it('in a project with no ./walkers, starts on the bundled examples and says so in one line', async () => {
+    const { child, exited } = runIn(tempDir('project-'), ['--port', '0', '--host', '127.0.0.1']);
+    const port = await announcedPort(child);
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'ok', walkers: 8 });
+    child.kill('SIGTERM');
     const result = await exited;
-    expect(result.code).toBe(1);
-    expect(messages(result.stderr).join('\n')).toContain('esm.ts: failed to import: walker modules are ES modules: add {"type": "module"}');
+    expect(result.code).toBe(0);
+    const bundled = resolve(import.meta.dirname, '../../walkers');
+    expect(messages(result.stderr).filter((m) => m.startsWith('no ./walkers folder here'))).toEqual([
+      `no ./walkers folder here: serving the example walkers bundled with walker-hub (${bundled}); create ./walkers or pass --walkers <folder> for your own`,
+    ]);
+  });
+
+  it('exits with status 2 and one line when the --walkers folder given is missing', async () => {
+    const cwd = tempDir('project-');
+    const result = await runIn(cwd, ['--port', '0', '--walkers', 'my-walkers']).exited;
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`Invalid configuration: walkers folder ${join(cwd, 'my-walkers')} (--walkers / WALKER_HUB_WALKERS) does not exist\n`);
   });
 
   it('writes JSON lines when stderr is not a terminal, and readable text with --log-format text', async () => {

@@ -329,9 +329,57 @@ describe('walker-hub/client keeps the connection', () => {
     const c = client(hub.url, { getToken: () => tokens[Math.min(calls++, 1)] });
     const failed = nextEvent<Frame>(c, 'error');
     const info = await c.ready;
-    expect(((await failed)['error'] as { code: string }).code).toBe('connect_failed');
+    // ws shows the hub's answer; with getToken the next attempt may bring a good token, so it retries.
+    expect(((await failed)['error'] as { code: string }).code).toBe('invalid_token');
     expect(calls).toBe(2);
     expect(info.root_id).toBe(fresh.rootId);
+  });
+
+  it('a bad token at the first connect rejects ready with the hub\'s 401 invalid_token, and is not retried', async () => {
+    const hub = await startHub();
+    let attempts = 0;
+    class Counting extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        attempts++;
+      }
+    }
+    // A zero backoff: a retry, were one scheduled, would be due before any timer set later.
+    const c = client(hub.url, { token: 'not-a-jwt', WebSocket: Counting, backoff: { minDelayMs: 0, maxDelayMs: 0, factor: 2 } });
+    const failed = nextEvent<Frame>(c, 'error');
+    const error: unknown = await c.ready.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(HubClientError);
+    // The hub's own code and message, not a bare 1006 close.
+    expect(error).toMatchObject({ code: 'invalid_token', status: 401, message: 'Token is not a compact JWS' });
+    expect((await failed)['error']).toEqual({ code: 'invalid_token', message: 'Token is not a compact JWS' });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(attempts).toBe(1);
+    await expect(c.call('self_progress_notif')).rejects.toMatchObject({ code: 'disconnected' });
+  });
+
+  it('a hub that is down at first is retried, with each failure reported, until it is up', async () => {
+    // A port nothing listens on, until the hub below takes it.
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    await once(probe, 'close');
+    const { token } = await signToken();
+    const c = client(`http://127.0.0.1:${port}`, { token });
+    const failures: string[] = [];
+    c.on('error', (f) => failures.push((f['error'] as { code: string }).code));
+    const firstFailure = nextEvent<Frame>(c, 'error');
+    await firstFailure;
+    const hub = await startHub({ port });
+    const info = await c.ready;
+    expect(info.client_id).toEqual(expect.any(String));
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(failures)).toEqual(new Set(['connect_failed']));
+    expect(hub.port).toBe(port);
   });
 
   it('close() stops reconnecting and rejects what still waits', async () => {
