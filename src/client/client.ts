@@ -254,9 +254,11 @@ export class HubClient {
    */
   private joined(frame: Frame): void {
     for (const channel of subscribedOf(frame)) {
+      const from = this.positions.get(channel.channel_id);
+      const missed = channel.recovered === true && channel.position && from ? channel.position.offset - from.offset : 0;
       if (channel.position === null) this.positions.delete(channel.channel_id);
       else if (channel.recovered !== true) this.positions.set(channel.channel_id, channel.position);
-      this.emitter.emit('subscribed', channel, false);
+      this.emitter.emit('subscribed', { ...channel, missed }, false);
     }
   }
 

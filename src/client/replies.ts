@@ -45,7 +45,7 @@ export function positionOf(value: unknown): HistoryPosition | null {
 }
 
 /** The history channels a `subscribed` reply names (in `positions` or `recovered`), each with its position and recovery. */
-export function subscribedOf(frame: Frame): SubscribedChannel[] {
+export function subscribedOf(frame: Frame): Array<Omit<SubscribedChannel, 'missed'>> {
   const positions = (frame['positions'] ?? {}) as Record<string, unknown>;
   const recovered = (frame['recovered'] ?? {}) as Record<string, unknown>;
   const ids = new Set([...Object.keys(positions), ...Object.keys(recovered)]);

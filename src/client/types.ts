@@ -32,6 +32,8 @@ export interface SubscribedChannel {
   readonly recovered: boolean | null;
   /** Where the channel is now (null: the hub keeps no history for it any more). */
   readonly position: HistoryPosition | null;
+  /** How many recovered publications follow this event (0 unless `recovered` is true). */
+  readonly missed: number;
 }
 
 /** A frame as received: the hub's own frames, or a notification exactly as its sender wrote it. */

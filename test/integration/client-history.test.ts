@@ -83,7 +83,7 @@ describe('walker-hub/client on history channels', () => {
 
       expect(await c.subscribe(['chat:a', 'plain:a'])).toEqual(expect.arrayContaining(['chat:a', 'plain:a']));
       const epoch = subscribed[0]?.position?.epoch;
-      expect(subscribed).toEqual([{ channel_id: 'chat:a', recovered: null, position: { offset: 0, epoch: expect.any(String) } }]);
+      expect(subscribed).toEqual([{ channel_id: 'chat:a', recovered: null, position: { offset: 0, epoch: expect.any(String) }, missed: 0 }]);
       await publish(hub, 'chat:a', { type: 'msg', n: 1 });
       await publish(hub, 'chat:a', { type: 'msg', n: 2 });
       await until(2);
@@ -103,7 +103,7 @@ describe('walker-hub/client on history channels', () => {
       // Listeners see the data exactly as published, each once, in order; never the publication wrapper.
       expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ type: 'msg', n })));
       expect(any).toEqual(Array(8).fill('msg'));
-      expect(subscribed[1]).toEqual({ channel_id: 'chat:a', recovered: true, position: { offset: 7, epoch } });
+      expect(subscribed[1]).toEqual({ channel_id: 'chat:a', recovered: true, position: { offset: 7, epoch }, missed: 5 });
       // The event comes before the publications it announces.
       expect(log).toEqual(['subscribed null', 'msg 1', 'msg 2', 'subscribed true', 'msg 3', 'msg 4', 'msg 5', 'msg 6', 'msg 7', 'msg 8']);
     } finally {
@@ -129,7 +129,7 @@ describe('walker-hub/client on history channels', () => {
     hub = await start(port);
     const report = await after;
     await reconnected;
-    expect(report).toEqual({ channel_id: 'chat:r', recovered: false, position: { offset: 0, epoch: expect.any(String) } });
+    expect(report).toEqual({ channel_id: 'chat:r', recovered: false, position: { offset: 0, epoch: expect.any(String) }, missed: 0 });
     expect(report.position?.epoch).not.toBe(before.position?.epoch);
 
     // Offset 1 again, in the new epoch: not mistaken for the duplicate of the old offset 1.
