@@ -49,6 +49,15 @@ hub.on('connect', (info) => {
   refreshPresence();
 });
 hub.on('reconnect', () => addMessage('hub', 'reconnected'));
+// A channel that keeps history: after a reconnect the SDK asks for what was missed. Recovered, those
+// messages follow in order; otherwise they are lost, so the page reloads its data instead.
+hub.on('subscribed', (joined) => {
+  if (joined.recovered === true) addMessage('hub', `${joined.channel_id}: recovered ${joined.missed} message${joined.missed === 1 ? '' : 's'}`);
+  else if (joined.recovered === false) {
+    addMessage('hub', `${joined.channel_id}: could not recover: reloaded`);
+    void loadStats();
+  }
+});
 hub.on('disconnect', (why) => setStatus(`Disconnected (${why.code}), reconnecting…`, false));
 hub.on('connection', (frame) => showInfo(frame.data));
 

@@ -1,19 +1,20 @@
 /**
  * One hub connection kept alive: connect, match replies to requests by `uid`, ping, and reconnect
- * with backoff (re-applying the token and re-subscribing channels). Runs in browsers and Node.
+ * with backoff (re-applying the token and re-subscribing channels, recovering history channels from
+ * the last publication seen). Runs in browsers and Node.
  */
-import type { ConnectionInfo, FrameOf, PresenceClient } from '../protocol.js';
+import type { ConnectionInfo, FrameOf, HistoryPosition, PresenceClient } from '../protocol.js';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { Emitter, type AnyListener } from './emitter.js';
 import { HubClientError } from './errors.js';
 import { Pending } from './pending.js';
-import { channelsOf, clientsOf, connectionInfo, errorOf, membershipOf, statsOf } from './replies.js';
+import { channelsOf, clientsOf, connectionInfo, errorOf, historyOf, membershipOf, positionOf, statsOf, subscribedOf } from './replies.js';
 import { OPEN, onUpgradeRefused, resolveSocket, socketUrl, type SocketConstructor, type SocketLike } from './socket.js';
-import { lifecycleEvents, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type LifecycleEvents, type MembershipEvents, type PresenceStats } from './types.js';
+import { lifecycleEvents, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type History, type HistoryOptions, type LifecycleEvents, type MembershipEvents, type PresenceStats } from './types.js';
 
 /** Any JSON value but undefined, as the protocol requires of a payload. */
 type Payload = FrameOf<'user'>['data'];
-type Outbound = FrameOf<'walker'> | FrameOf<'client'> | FrameOf<'channel'> | FrameOf<'user'> | FrameOf<'change_user'> | FrameOf<'subscribe'> | FrameOf<'unsubscribe'> | FrameOf<'presence'> | FrameOf<'presence_stats'> | FrameOf<'ping'>;
+type Outbound = FrameOf<'walker'> | FrameOf<'client'> | FrameOf<'channel'> | FrameOf<'user'> | FrameOf<'change_user'> | FrameOf<'subscribe'> | FrameOf<'unsubscribe'> | FrameOf<'presence'> | FrameOf<'presence_stats'> | FrameOf<'history'> | FrameOf<'ping'>;
 
 export class HubClient {
   /** The current connection's ids; null until the first `connection` frame. */
@@ -28,6 +29,8 @@ export class HubClient {
   private token: string | null;
   /** Channels joined with subscribe(), re-joined after a reconnect (the connection's own channel is in the URL). */
   private readonly channels = new Set<string>();
+  /** History channels: the last publication delivered (or the top when joined); a reconnect recovers from here. */
+  private readonly positions = new Map<string, HistoryPosition>();
   private socket: SocketLike | null = null;
   /** True once the current socket has delivered its `connection` frame. */
   private live = false;
@@ -109,7 +112,10 @@ export class HubClient {
 
   async unsubscribe(channelIds: string[]): Promise<string[]> {
     const reply = await this.request({ type: 'unsubscribe', channel_ids: channelIds }, undefined, 'unsubscribe');
-    for (const id of channelIds) this.channels.delete(id);
+    for (const id of channelIds) {
+      this.channels.delete(id);
+      this.positions.delete(id);
+    }
     return channelsOf(reply);
   }
 
@@ -124,6 +130,12 @@ export class HubClient {
   /** How many connections and distinct users a channel has; refused like `presence`. */
   presenceStats(channelId: string): Promise<PresenceStats> {
     return this.ask({ type: 'presence_stats', channel_id: channelId }, statsOf);
+  }
+
+  /** A history channel's kept publications (the latest `limit`, or those after `since`); refused (no history, no permission) rejects. */
+  history(channelId: string, options: HistoryOptions = {}): Promise<History> {
+    const { limit, since } = options;
+    return this.ask({ type: 'history', channel_id: channelId, ...(limit !== undefined ? { limit } : {}), ...(since !== undefined ? { since } : {}) }, historyOf);
   }
 
   /**
@@ -218,13 +230,55 @@ export class HubClient {
       return;
     }
     const uid = frame['uid'];
+    // Positions are taken, and `subscribed` emitted, before any replayed publication that follows
+    // in the same read is handled; the awaiting request resumes only later, in a microtask.
+    if (typeof uid === 'string' && frame.type === 'subscribed' && this.pending.has(uid)) this.joined(frame);
     if (typeof uid === 'string' && this.pending.settle(uid, frame)) return;
     if (frame.type === 'connection') this.info = connectionInfo(frame) ?? this.info;
+    if (frame.type === 'publication' && this.publication(frame)) return;
+    this.deliver(frame);
+  }
+
+  /** A notification to its listeners, by `type`. */
+  private deliver(frame: Frame): void {
     const type = typeof frame.type === 'string' ? frame.type : 'message';
     // A peer cannot fake the SDK's own events: frames named like them reach catch-all listeners only.
     if (lifecycleEvents.has(type)) this.emitter.emitAny(type, frame);
     else if (type === 'join' || type === 'leave') this.membership(type, frame);
     else this.emitter.emit(type, frame);
+  }
+
+  /**
+   * A history channel's publication: listeners get its data as a plain notification (as from a
+   * channel without history); it moves the channel's position. False when it is not one (a peer's
+   * payload of that type, or for a channel this connection is not in): delivered as it came.
+   */
+  private publication(frame: Frame): boolean {
+    const channel = frame['channel_id'];
+    const at = positionOf(frame);
+    if (typeof channel !== 'string' || !at || !('data' in frame) || !(this.channels.has(channel) || this.info?.channel_id === channel)) return false;
+    const known = this.positions.get(channel);
+    // The hub replays each missed publication once; this guards the app against seeing one twice anyway.
+    if (known && known.epoch === at.epoch && at.offset <= known.offset) return true;
+    this.positions.set(channel, at);
+    const data = frame['data'];
+    // Like a plain notification: only a JSON object is a frame an app can listen to by type.
+    if (typeof data === 'object' && data !== null && !Array.isArray(data)) this.deliver(data as Frame);
+    return true;
+  }
+
+  /**
+   * A `subscribed` reply: where each history channel is now. A recovered channel keeps its old
+   * position, since the replayed publications that follow move it; any other starts at the top.
+   */
+  private joined(frame: Frame): void {
+    for (const channel of subscribedOf(frame)) {
+      const from = this.positions.get(channel.channel_id);
+      const missed = channel.recovered === true && channel.position && from ? channel.position.offset - from.offset : 0;
+      if (channel.position === null) this.positions.delete(channel.channel_id);
+      else if (channel.recovered !== true) this.positions.set(channel.channel_id, channel.position);
+      this.emitter.emit('subscribed', { ...channel, missed }, false);
+    }
   }
 
   /**
@@ -249,7 +303,8 @@ export class HubClient {
     this.everConnected = true;
     if (reconnected && this.channels.size > 0) {
       try {
-        await this.request({ type: 'subscribe', channel_ids: [...this.channels] }, undefined, 'subscribe');
+        const since = Object.fromEntries([...this.positions].filter(([id]) => this.channels.has(id)));
+        await this.request({ type: 'subscribe', channel_ids: [...this.channels], ...(Object.keys(since).length > 0 ? { since } : {}) }, undefined, 'subscribe');
       } catch (err) {
         this.emitter.emit('error', { type: 'error', error: { code: (err as HubClientError).code, message: `re-subscribe failed: ${(err as Error).message}` } });
         if ((err as HubClientError).code === 'disconnected') return;

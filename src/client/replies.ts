@@ -1,8 +1,8 @@
 /** Reading the hub's frames: connection ids, channel lists, presence, join/leave, and error replies as HubClientErrors. */
 import { errorCatalogue } from '../errors.js';
-import type { ConnectionInfo, PresenceClient, WireError } from '../protocol.js';
+import type { ConnectionInfo, HistoryPosition, PresenceClient, WireError } from '../protocol.js';
 import { HubClientError } from './errors.js';
-import type { Frame, MembershipChange, PresenceStats } from './types.js';
+import type { Frame, History, MembershipChange, PresenceStats, SubscribedChannel } from './types.js';
 
 export function connectionInfo(frame: Frame): ConnectionInfo | null {
   const data = frame['data'] as Partial<ConnectionInfo> | undefined;
@@ -37,6 +37,31 @@ export function membershipOf(frame: Frame): MembershipChange | null {
   const client = presenceClient(frame['client']);
   const channel = frame['channel_id'];
   return client && typeof channel === 'string' ? { channel_id: channel, client } : null;
+}
+
+export function positionOf(value: unknown): HistoryPosition | null {
+  const p = value as Partial<HistoryPosition> | null;
+  return typeof p === 'object' && p !== null && typeof p.offset === 'number' && typeof p.epoch === 'string' ? { offset: p.offset, epoch: p.epoch } : null;
+}
+
+/** The history channels a `subscribed` reply names (in `positions` or `recovered`), each with its position and recovery. */
+export function subscribedOf(frame: Frame): Array<Omit<SubscribedChannel, 'missed'>> {
+  const positions = (frame['positions'] ?? {}) as Record<string, unknown>;
+  const recovered = (frame['recovered'] ?? {}) as Record<string, unknown>;
+  const ids = new Set([...Object.keys(positions), ...Object.keys(recovered)]);
+  return [...ids].map((id) => {
+    const r = recovered[id];
+    return { channel_id: id, recovered: typeof r === 'boolean' ? r : null, position: positionOf(positions[id]) };
+  });
+}
+
+/** A `history` reply; null when the frame is not one. */
+export function historyOf(frame: Frame): History | null {
+  const top = positionOf(frame);
+  const list = frame['publications'];
+  if (frame.type !== 'history' || !top || !Array.isArray(list)) return null;
+  const publications = (list as Array<{ offset?: unknown; data?: unknown }>).filter((p): p is { offset: number; data: unknown } => typeof p?.offset === 'number');
+  return { ...top, publications };
 }
 
 /** An error reply as a HubClientError; `error` frames carry no status, so it comes from the catalogue. */

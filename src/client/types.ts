@@ -1,15 +1,40 @@
 /** The SDK's public types. Wire shapes come from the protocol module (type-only: no zod at run time). */
-import type { ConnectionInfo, JoinLeaveFrame, PresenceClient, PresenceStatsFrame } from '../protocol.js';
+import type { ConnectionInfo, HistoryFrame, HistoryPosition, JoinLeaveFrame, PresenceClient, PresenceStatsFrame } from '../protocol.js';
 import type { BackoffOptions } from './backoff.js';
 import type { SocketConstructor } from './socket.js';
 
-export type { ConnectionInfo, PresenceClient };
+export type { ConnectionInfo, HistoryPosition, PresenceClient };
 
 /** What `presenceStats()` resolves with. */
 export type PresenceStats = Pick<PresenceStatsFrame, 'num_clients' | 'num_users'>;
 
 /** A `join` or `leave` frame without its `type`: which connection entered or left which channel. */
 export type MembershipChange = Pick<JoinLeaveFrame, 'channel_id' | 'client'>;
+
+/** What `history()` resolves with: the channel's top `offset` and `epoch`, and the publications asked for, oldest first. */
+export type History = Pick<HistoryFrame, 'offset' | 'epoch' | 'publications'>;
+
+export interface HistoryOptions {
+  /** The latest `limit` publications (default and most: the namespace's `history_size`). */
+  readonly limit?: number;
+  /** Only those after this position (none when its epoch is not the channel's). */
+  readonly since?: HistoryPosition;
+}
+
+/**
+ * One history channel joined by a `subscribe` (the app's own, or the SDK's after a reconnect).
+ * `recovered` is set when the SDK asked to recover the channel: true = the publications missed while
+ * away follow this event, in order; false = they cannot (new epoch, too many, expired), so the app
+ * reloads the channel's state from its source of truth. null = a first subscribe, nothing to recover.
+ */
+export interface SubscribedChannel {
+  readonly channel_id: string;
+  readonly recovered: boolean | null;
+  /** Where the channel is now (null: the hub keeps no history for it any more). */
+  readonly position: HistoryPosition | null;
+  /** How many recovered publications follow this event (0 unless `recovered` is true). */
+  readonly missed: number;
+}
 
 /** A frame as received: the hub's own frames, or a notification exactly as its sender wrote it. */
 export type Frame = { readonly type?: unknown; readonly [key: string]: unknown };
@@ -35,7 +60,7 @@ export interface ConnectOptions {
   readonly pingIntervalMs?: number;
   /** How long a ping may go unanswered before the link counts as dead and is replaced, ms (default 10,000). */
   readonly pingTimeoutMs?: number;
-  /** Default reply timeout of `call`, `subscribe`, `unsubscribe`, `presence`, `presenceStats`, `changeUser` and sends, ms (default 30,000). */
+  /** Default reply timeout of `call`, `subscribe`, `unsubscribe`, `presence`, `presenceStats`, `history`, `changeUser` and sends, ms (default 30,000). */
   readonly timeoutMs?: number;
   /** Where a throwing listener's error goes (default console.error). */
   readonly onListenerError?: (err: unknown) => void;
@@ -61,6 +86,8 @@ export interface LifecycleEvents {
   reconnect: ConnectionInfo;
   /** The link dropped (the hub closed it, the network failed, or pings went unanswered). */
   disconnect: DisconnectInfo;
+  /** Once per history channel in each `subscribed` reply, before any publication that follows it. */
+  subscribed: SubscribedChannel;
 }
 export type LifecycleEvent = keyof LifecycleEvents;
 
@@ -72,4 +99,4 @@ export interface MembershipEvents {
   join: MembershipChange;
   leave: MembershipChange;
 }
-export const lifecycleEvents: ReadonlySet<string> = new Set<LifecycleEvent>(['connect', 'reconnect', 'disconnect']);
+export const lifecycleEvents: ReadonlySet<string> = new Set<LifecycleEvent>(['connect', 'reconnect', 'disconnect', 'subscribed']);
