@@ -6,16 +6,19 @@
  * offsets in order, and a recovery that reads history and joins in one step has no seam.
  * Hub frames (`system`: join/leave) never enter history.
  */
-import type { Broker, BrokerHealth, ControlListener, DeliverLocally, Delivery, TargetKind } from '../broker/broker.js';
+import type { Broker, Delivery } from '../broker/broker.js';
+import { ForwardingBroker } from '../broker/forwarding.js';
 import type { ChannelPolicy } from '../channels/policy.js';
 import { publicationFrame, type HistoryStore } from './history.js';
 
-export class HistoryBroker implements Broker {
+export class HistoryBroker extends ForwardingBroker {
   constructor(
-    private readonly inner: Broker,
+    inner: Broker,
     private readonly policy: ChannelPolicy,
     private readonly history: HistoryStore,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   /**
    * Publishes to channels; returns the offset each history channel got (empty when none keeps
@@ -38,36 +41,8 @@ export class HistoryBroker implements Broker {
     return offsets;
   }
 
-  publish(delivery: Delivery): void {
+  override publish(delivery: Delivery): void {
     if (delivery.kind !== 'channels' || delivery.system === true) return this.inner.publish(delivery);
     this.publishChannels(delivery.ids, delivery.frame);
-  }
-
-  start(deliver: DeliverLocally): Promise<void> {
-    return this.inner.start(deliver);
-  }
-  track(kind: TargetKind, id: string): void {
-    this.inner.track(kind, id);
-  }
-  untrack(kind: TargetKind, id: string): void {
-    this.inner.untrack(kind, id);
-  }
-  whenLive(kind: TargetKind, ids: readonly string[]): Promise<boolean> | null {
-    return this.inner.whenLive(kind, ids);
-  }
-  sendControl(text: string): void {
-    this.inner.sendControl(text);
-  }
-  onControl(listener: ControlListener): void {
-    this.inner.onControl(listener);
-  }
-  health(): BrokerHealth {
-    return this.inner.health();
-  }
-  settled(): Promise<void> {
-    return this.inner.settled();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

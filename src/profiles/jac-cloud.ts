@@ -4,7 +4,8 @@
  */
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Identity } from '../auth/identity.js';
-import type { Broker } from '../broker/broker.js';
+import type { Delivery } from '../broker/broker.js';
+import { ForwardingBroker } from '../broker/forwarding.js';
 import { HubError } from '../errors.js';
 import { nativeProfile } from './native.js';
 import type { RestErrorReply, WireProfile } from './profile.js';
@@ -81,17 +82,13 @@ export const jacCloudProfile: WireProfile = {
     start: () => inner.start(),
     close: () => inner.close(),
   }),
-  broker: (inner) => ({
-    start: (deliver) => inner.start(deliver),
-    publish: (d) => inner.publish(d.kind === 'users' && d.ids.some((id) => ROOT_ALIAS.test(id)) ? { ...d, ids: d.ids.map(canonicalRootId) } : d),
-    track: (kind, id) => inner.track(kind, id),
-    untrack: (kind, id) => inner.untrack(kind, id),
-    whenLive: (kind, ids) => inner.whenLive(kind, ids),
-    sendControl: (text) => inner.sendControl(text),
-    onControl: (listener) => inner.onControl(listener),
-    health: () => inner.health(),
-    settled: () => inner.settled(),
-    close: () => inner.close(),
-  }),
+  broker: (inner) => new JacCloudBroker(inner),
   rest: { allMethods: true, publicIgnoresToken: true, error: restError },
 };
+
+/** Publishes to users under their canonical root ids (`n:Root:<hex>` becomes `n::<hex>`); everything else as is. */
+class JacCloudBroker extends ForwardingBroker {
+  override publish(d: Delivery): void {
+    this.inner.publish(d.kind === 'users' && d.ids.some((id) => ROOT_ALIAS.test(id)) ? { ...d, ids: d.ids.map(canonicalRootId) } : d);
+  }
+}
