@@ -20,6 +20,7 @@ import { RequestTracker } from './http/inflight.js';
 import { createNotifyRoutes } from './http/notify.js';
 import { createChannelsApi } from './http/channels-api.js';
 import { relayServerJoins } from './channels/server-joins.js';
+import { ControlRouter } from './broker/control.js';
 import { createOpenApiDocument } from './http/openapi.js';
 import { RawBody } from './http/request.js';
 import { closeCodes } from './errors.js';
@@ -162,7 +163,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const broker = new MeteredBroker(profile.broker(innerBroker), metrics);
   const tracker = new RequestTracker(metrics);
   const revocations = new Revocations(store, log);
-  relayRevocations(revocations, broker, log);
+  // Cluster messages (revocations, server joins) share the broker's control topic.
+  const control = new ControlRouter(broker, log);
+  relayRevocations(revocations, control);
   // Channel publications go into history on their way to the broker (one node; see history/broker.ts).
   const publisher = history === null ? null : new HistoryBroker(broker, channels, history);
   // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
@@ -215,7 +218,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   });
   const apiKeys = createApiKeys(config.apiKeys);
   const notify = createNotifyRoutes({ keys: apiKeys, broker: publisher ?? broker, reach: (kind, ids) => hub.reach(kind, ids) });
-  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: history ? (channelId, o) => serverHistory(history, channels, channelId, o) : null, joins: relayServerJoins(broker, (change) => hub.applyServerJoins(change), log) });
+  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: history ? (channelId, o) => serverHistory(history, channels, channelId, o) : null, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
   const metricsHere = config.metricsPort === undefined;
   const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
   const readiness = createReadiness(() => tracker.isDraining);

@@ -6,8 +6,7 @@
  * frame without `uid` listing every channel it is in; `subscribed` leaves once the joins are live.
  */
 import { z } from 'zod';
-import type { Broker } from '../broker/broker.js';
-import type { Logger } from '../log.js';
+import type { ControlRouter } from '../broker/control.js';
 import { idSchema, MAX_TARGET_IDS } from '../protocol.js';
 
 const ids = z.array(idSchema).max(MAX_TARGET_IDS, `must list at most ${MAX_TARGET_IDS} ids`);
@@ -37,22 +36,10 @@ const controlMessage = z.object({ v: z.literal(1), type: z.literal('joins'), use
 export type ApplyJoins = (change: ServerJoins) => number;
 
 /** Applies here and relays to the other nodes; listens for the other nodes' changes. */
-export function relayServerJoins(broker: Broker, apply: ApplyJoins, log: Logger): (change: ServerJoins) => number {
-  broker.onControl((text) => {
-    // Other control messages (revocations) share the topic: only ours are read here.
-    if (!text.includes('"type":"joins"')) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    const parsed = controlMessage.safeParse(value);
-    if (parsed.success) apply(parsed.data);
-    else log.warn('ignoring an unreadable subscription change from the broker', { sample: text.slice(0, 80) });
-  });
+export function relayServerJoins(control: ControlRouter, apply: ApplyJoins): (change: ServerJoins) => number {
+  control.on('joins', controlMessage, (message) => apply(message));
   return (change) => {
-    broker.sendControl(JSON.stringify({ v: 1, type: 'joins', ...change }));
+    control.send('joins', { ...change });
     return apply(change);
   };
 }
