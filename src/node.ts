@@ -47,7 +47,10 @@ import type { MaybePromise } from './maybe.js';
 import { ChannelPolicy } from './channels/policy.js';
 import { MemoryHistory } from './history/memory.js';
 import { HistoryBroker } from './history/broker.js';
-import { serverHistory } from './history/recovery.js';
+import { serverHistory, sharedServerHistory } from './history/recovery.js';
+import { RedisHistory } from './history/redis.js';
+import { HistoryStreams } from './history/streams.js';
+import { PubSubBroker } from './broker/pubsub.js';
 import type { ChannelsFile } from './channels/schema.js';
 
 export interface CreateHubOptions {
@@ -135,12 +138,6 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
   const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, walkers));
-  // History is kept in this process: one node only until it is kept in Redis (it would give each
-  // node offsets of its own). Refused at start rather than wrong in a cluster.
-  if (channels.anyHistory && (config.redisUrl !== undefined || config.redisClusterNodes !== undefined)) {
-    throw new ConfigError(['channels file: history (history_size/history_ttl) is kept in memory on one node; this version cannot keep it for a cluster (Redis configured)']);
-  }
-  const history = channels.anyHistory ? new MemoryHistory() : null;
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
@@ -166,8 +163,16 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   // Cluster messages (revocations, server joins) share the broker's control topic.
   const control = new ControlRouter(broker, log);
   relayRevocations(revocations, control);
-  // Channel publications go into history on their way to the broker (one node; see history/broker.ts).
-  const publisher = history === null ? null : new HistoryBroker(broker, channels, history);
+  // Channel history: in this process on one node; in the broker's Redis in a cluster, so every node
+  // gives a channel the same offsets (history/redis.ts). Publications go into it on their way to the broker.
+  const link = channels.anyHistory && innerBroker instanceof PubSubBroker ? innerBroker.historyLink() : null;
+  if (channels.anyHistory && link === null && (config.redisUrl !== undefined || config.redisClusterNodes !== undefined)) {
+    throw new ConfigError(['channels file: history needs the Redis broker in a cluster, and this broker is not one']);
+  }
+  const history = channels.anyHistory && link === null ? new MemoryHistory() : null;
+  const sharedHistory = link === null ? null : { store: new RedisHistory(link, config.brokerConfirmTimeoutMs), streams: new HistoryStreams() };
+  const publisher = !channels.anyHistory ? null : new HistoryBroker(broker, channels, history, sharedHistory === null ? null : { ...sharedHistory, log, failed: () => metrics.historyFailed() });
+  const readServerHistory = history !== null ? (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) : sharedHistory !== null ? (channelId: string, o: HistoryOptionsIn) => sharedServerHistory(sharedHistory.store, channels, channelId, o) : null;
   // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
   const throttles = redisThrottles(config, log);
   const isRevoked = (identity: Identity) =>
@@ -177,7 +182,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
   const presence = redisPresence(config, log, () => hub.presenceChannels());
-  const runner = new WalkerRunner(walkers, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(history ? { history: (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) } : {}) }, clientLog, metrics);
+  const runner = new WalkerRunner(walkers, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(readServerHistory ? { history: readServerHistory } : {}) }, clientLog, metrics);
   const hub: Hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
@@ -192,6 +197,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     runner,
     broker: publisher ?? broker,
     ...(history ? { history } : {}),
+    ...(sharedHistory ? { sharedHistory } : {}),
     ...(presence ? { presence } : {}),
     log: clientLog,
     clock,
@@ -218,7 +224,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   });
   const apiKeys = createApiKeys(config.apiKeys);
   const notify = createNotifyRoutes({ keys: apiKeys, broker: publisher ?? broker, reach: (kind, ids) => hub.reach(kind, ids) });
-  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: history ? (channelId, o) => serverHistory(history, channels, channelId, o) : null, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
+  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: readServerHistory, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
   const metricsHere = config.metricsPort === undefined;
   const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
   const readiness = createReadiness(() => tracker.isDraining);
