@@ -233,6 +233,9 @@ export class HubClient {
     // Positions are taken, and `subscribed` emitted, before any replayed publication that follows
     // in the same read is handled; the awaiting request resumes only later, in a microtask.
     if (typeof uid === 'string' && frame.type === 'subscribed' && this.pending.has(uid)) this.joined(frame);
+    // Unasked (no uid): the hub lost part of a channel's stream (a gap it could not fill, or a new
+    // epoch) and says where it goes on from; the app hears `subscribed` with recovered false.
+    if (uid === undefined && frame.type === 'subscribed' && 'recovered' in frame) return this.joined(frame);
     if (typeof uid === 'string' && this.pending.settle(uid, frame)) return;
     if (frame.type === 'connection') this.info = connectionInfo(frame) ?? this.info;
     if (frame.type === 'publication' && this.publication(frame)) return;
