@@ -19,7 +19,10 @@ import { standaloneEnv } from '../helpers.js';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
-const PACKAGE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'demo', 'walkers', 'docs', 'README.md'];
+// What packing needs: the build's inputs and everything package.json's "files" ships.
+const PACKAGE_FILES = [
+  ...new Set(['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', ...(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { files: string[] }).files.filter((f) => f !== 'dist')]),
+];
 const tmp = mkdtempSync(join(tmpdir(), 'walker-hub-package-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -48,11 +51,13 @@ function sources(dir: string): string[] {
 }
 
 it('is publishable and its tarball holds dist/ complete, the command, demo, walkers and docs, and nothing else', () => {
-  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, unknown>;
-  expect(pkg['private']).toBeUndefined();
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { private?: boolean; files: string[] };
+  expect(pkg.private).toBeUndefined();
   expect(existsSync(tarball)).toBe(true);
-  const top = [...new Set(packed.map((p) => p.split('/')[0]))].sort();
-  expect(top).toEqual(['README.md', 'bin', 'demo', 'dist', 'docs', 'package.json', 'walkers']);
+  // Exactly what package.json's "files" lists (each of them present), and package.json itself.
+  const top = [...new Set(packed.map((p) => p.split('/')[0]!))].sort();
+  expect(top).toEqual([...pkg.files, 'package.json'].sort());
+  for (const name of ['bin', 'dist', 'demo', 'walkers', 'docs', 'README.md']) expect(pkg.files).toContain(name);
   // No tests, bench, data, sources or build leftovers, at any depth.
   expect(packed.filter((p) => /(^|\/)(test|tests|bench|data|src|node_modules|conformance)\//.test(p) || /\.(test|spec)\.|\.tsbuildinfo$|\.tgz$/.test(p))).toEqual([]);
   // dist/ complete: every source module as JavaScript with its declarations.
