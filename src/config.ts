@@ -172,7 +172,7 @@ const fields = {
   tlsCert: { flag: 'tls-cert', env: 'WALKER_HUB_TLS_CERT', schema: optionalString, help: 'PEM certificate (chain) file: serve https:// and wss:// on the port (with --tls-key)', shownDefault: 'plain HTTP', see: 'deployment.md' },
   tlsKey: { flag: 'tls-key', env: 'WALKER_HUB_TLS_KEY', schema: optionalString, help: 'PEM private key file of --tls-cert; checked at start (missing, unreadable, not a key, not the certificate\'s: exit 2 with the reason)' },
   tlsPassphrase: { flag: 'tls-passphrase', env: 'WALKER_HUB_TLS_PASSPHRASE', schema: optionalString, help: 'passphrase of an encrypted --tls-key (prefer the environment: flags show in ps)' },
-  tlsCa: { flag: 'tls-ca', env: 'WALKER_HUB_TLS_CA', schema: optionalString, help: 'PEM file of intermediate certificates sent after --tls-cert' },
+  tlsCa: { flag: 'tls-ca', env: 'WALKER_HUB_TLS_CA', schema: optionalString, help: 'PEM file of intermediate certificates sent after --tls-cert (or put the full chain in --tls-cert)' },
   compression: {
     flag: 'compression',
     env: 'WALKER_HUB_COMPRESSION',
@@ -236,7 +236,7 @@ const fields = {
     flag: 'redis-cluster-nodes',
     env: 'REDIS_CLUSTER_NODES',
     schema: optionalString.pipe(z.string().regex(/^(\[[^\]]+\]|[^\s,:]+):\d{1,5}(,(\[[^\]]+\]|[^\s,:]+):\d{1,5})*$/, 'must be host:port,host:port,...').optional()),
-    help: 'carry notifications between nodes over this Redis Cluster instead (sharded pub/sub, Redis 7+); not together with REDIS_URL',
+    help: 'carry notifications between nodes over this Redis Cluster instead: host:port,host:port,... (sharded pub/sub, Redis 7+); not together with REDIS_URL',
     see: 'cluster.md',
   },
   redisPrefix: {
@@ -269,7 +269,7 @@ const fields = {
     flag: 'presence-ttl',
     env: 'WALKER_HUB_PRESENCE_TTL',
     schema: int(3, 3600).default(60),
-    help: 'with Redis: seconds after which the presence entries of a node that stopped refreshing them (it died) vanish',
+    help: 'with Redis: seconds after which the presence entries of a node that stopped refreshing them (it died) vanish; each node re-stamps its own every third of it',
   },
   demo: {
     flag: 'demo',
