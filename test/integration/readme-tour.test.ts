@@ -3,9 +3,10 @@
  * section are read from README.md, so the tour cannot drift from what the hub does. The hub is the
  * real command with the tour's exported variables, on port 0 (the tour's `127.0.0.1:8000` is
  * replaced by the port it announces), and a socket in `lobby` stands in for the demo page.
- * The shell steps need bash and curl.
+ * The shell steps need bash and curl: without curl the test skips loudly, or fails under
+ * REQUIRE_SERVICES=1 (CI).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,7 +34,12 @@ function sectionBlocks(heading: string): Block[] {
   return [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, code: m[2]! }));
 }
 
-it('the five-minute tour works as written: walker, token, REST, SDK and push all reach the lobby', async () => {
+const hasCurl = spawnSync('curl', ['--version']).error === undefined;
+const REQUIRE_SERVICES = process.env['REQUIRE_SERVICES'] === '1';
+if (!hasCurl && !REQUIRE_SERVICES) console.warn('SKIPPED: README tour test — curl is not installed');
+
+it.runIf(hasCurl || REQUIRE_SERVICES)('the five-minute tour works as written: walker, token, REST, SDK and push all reach the lobby', async () => {
+  if (!hasCurl) throw new Error('curl is required when REQUIRE_SERVICES=1 (apt-get install curl)');
   const blocks = sectionBlocks('A five-minute tour');
   const [start, ...rest] = blocks;
   // 1. The variables the tour exports before `npm start`.
