@@ -178,7 +178,6 @@ const fields = {
     env: 'WALKER_HUB_COMPRESSION',
     schema: z.enum(['off', 'shared', 'dedicated']).default('off'),
     help: 'permessage-deflate for clients that offer it: off, shared (no per-socket memory) or dedicated (32 KiB window per socket)',
-    see: 'deployment.md',
   },
   logLevel: { flag: 'log-level', env: 'WALKER_HUB_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), help: 'log verbosity: debug, info, warn, error, silent' },
   announce: {
@@ -269,7 +268,7 @@ const fields = {
     flag: 'presence-ttl',
     env: 'WALKER_HUB_PRESENCE_TTL',
     schema: int(3, 3600).default(60),
-    help: 'with Redis: seconds after which the presence entries of a node that stopped refreshing them (it died) vanish; each node re-stamps its own every third of it',
+    help: 'with Redis: seconds after which the presence entries of a node that stopped refreshing them (it died) vanish',
   },
   demo: {
     flag: 'demo',
