@@ -13,8 +13,7 @@ const optionalString = z
 
 /**
  * key -> flag, env var, schema, help (the meaning, shown by `--help` and in docs/configuration.md,
- * which `npm run docs:config` generates from this table), and for the docs page: `shownDefault` where
- * the schema's default does not say it (computed at start, or none), `see` a docs page to link.
+ * which `npm run docs:config` generates from this table and `docNotes` below).
  */
 const fields = {
   host: { flag: 'host', env: 'WALKER_HUB_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'interface to listen on' },
@@ -25,10 +24,8 @@ const fields = {
     env: 'WALKER_HUB_JWT_SECRET',
     schema: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     help: 'HS256 secret of the hub\'s tokens and of trusted backends\' tokens, at least 32 characters (the random one does not survive a restart)',
-    shownDefault: 'random per start',
-    see: 'auth.md',
   },
-  jwksUrl: { flag: 'jwks-url', env: 'WALKER_HUB_JWKS_URL', schema: optionalString.pipe(z.url().optional()), help: 'JWKS URL of an external identity provider; needs --jwt-issuer and --jwt-audience', see: 'auth.md' },
+  jwksUrl: { flag: 'jwks-url', env: 'WALKER_HUB_JWKS_URL', schema: optionalString.pipe(z.url().optional()), help: 'JWKS URL of an external identity provider; needs --jwt-issuer and --jwt-audience' },
   jwtIssuer: { flag: 'jwt-issuer', env: 'WALKER_HUB_JWT_ISSUER', schema: optionalString, help: 'required `iss` of identity-provider (JWKS) tokens' },
   jwtAudience: { flag: 'jwt-audience', env: 'WALKER_HUB_JWT_AUDIENCE', schema: optionalString, help: 'required `aud` of identity-provider (JWKS) tokens; also put in the hub\'s own tokens' },
   jwtTrustClaims: {
@@ -49,7 +46,6 @@ const fields = {
     env: 'WALKER_HUB_STORE_TIMEOUT',
     schema: int(100, 600_000).default(5000),
     help: 'longest wait for one store operation, ms; past it the call fails with store_unavailable (503), though a MongoDB write may still happen later',
-    see: 'operations.md',
   },
   tokenTtlSec: { flag: 'token-ttl', env: 'WALKER_HUB_TOKEN_TTL', schema: int(60, 366 * 24 * 3600).default(12 * 3600), help: 'lifetime of issued tokens, seconds' },
   passwordHashCost: { flag: 'scrypt-cost', env: 'WALKER_HUB_SCRYPT_COST', schema: int(10, 20).default(15), help: 'scrypt cost for passwords, log2(N)' },
@@ -119,8 +115,6 @@ const fields = {
     env: 'WALKER_HUB_MAX_CONNECTIONS',
     schema: z.preprocess((v) => (v === '' ? undefined : v), int(0, 10_000_000).optional()),
     help: 'WebSocket connections at once (0 = no cap)',
-    shownDefault: 'open-file limit − open at start − 128 (10000 if unreadable)',
-    see: 'operations.md',
   },
   maxConnectionsPerIp: {
     flag: 'max-connections-per-ip',
@@ -144,8 +138,6 @@ const fields = {
         return ranges;
       }),
     help: 'comma-separated addresses and CIDR ranges of proxies whose X-Forwarded-For / Forwarded / PROXY v2 address is believed (empty = none)',
-    shownDefault: 'none',
-    see: 'operations.md',
   },
   forwardedHeader: {
     flag: 'forwarded-header',
@@ -167,9 +159,8 @@ const fields = {
       .default('')
       .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== '')),
     help: 'comma-separated Origins allowed to upgrade (empty = any; requests without Origin are allowed)',
-    shownDefault: 'any',
   },
-  tlsCert: { flag: 'tls-cert', env: 'WALKER_HUB_TLS_CERT', schema: optionalString, help: 'PEM certificate (chain) file: serve https:// and wss:// on the port (with --tls-key)', shownDefault: 'plain HTTP', see: 'deployment.md' },
+  tlsCert: { flag: 'tls-cert', env: 'WALKER_HUB_TLS_CERT', schema: optionalString, help: 'PEM certificate (chain) file: serve https:// and wss:// on the port (with --tls-key)' },
   tlsKey: { flag: 'tls-key', env: 'WALKER_HUB_TLS_KEY', schema: optionalString, help: 'PEM private key file of --tls-cert; checked at start (missing, unreadable, not a key, not the certificate\'s: exit 2 with the reason)' },
   tlsPassphrase: { flag: 'tls-passphrase', env: 'WALKER_HUB_TLS_PASSPHRASE', schema: optionalString, help: 'passphrase of an encrypted --tls-key (prefer the environment: flags show in ps)' },
   tlsCa: { flag: 'tls-ca', env: 'WALKER_HUB_TLS_CA', schema: optionalString, help: 'PEM file of intermediate certificates sent after --tls-cert (or put the full chain in --tls-cert)' },
@@ -179,7 +170,7 @@ const fields = {
     schema: z.enum(['off', 'shared', 'dedicated']).default('off'),
     help: 'permessage-deflate for clients that offer it: off, shared (no per-socket memory) or dedicated (32 KiB window per socket)',
   },
-  logLevel: { flag: 'log-level', env: 'WALKER_HUB_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), help: 'log verbosity: debug, info, warn, error, silent' },
+  logLevel: { flag: 'log-level', env: 'WALKER_HUB_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), help: 'log verbosity' },
   announce: {
     flag: 'announce',
     env: 'WALKER_HUB_ANNOUNCE',
@@ -201,22 +192,18 @@ const fields = {
       .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k !== ''))
       .pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))),
     help: 'server API keys for POST /api/notify, comma-separated (several for rotation), each at least 16 characters; none = the push routes answer 404. Prefer the environment: flags show in ps',
-    shownDefault: 'none (push API off)',
-    see: 'rest-and-push.md',
   },
   drainTimeoutMs: {
     flag: 'drain-timeout',
     env: 'WALKER_HUB_DRAIN_TIMEOUT',
     schema: int(0, 3_600_000).default(10_000),
     help: 'on SIGTERM/SIGINT, longest wait for in-flight requests and walkers before closing, ms; closing after it takes at most 1 s more',
-    see: 'operations.md',
   },
   metricsPort: {
     flag: 'metrics-port',
     env: 'WALKER_HUB_METRICS_PORT',
     schema: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
     help: 'serve GET /metrics on this port (same host) instead of the main one (0 picks a free one)',
-    shownDefault: 'the main port',
   },
   logFormat: {
     flag: 'log-format',
@@ -229,14 +216,12 @@ const fields = {
     env: 'REDIS_URL',
     schema: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()),
     help: 'carry notifications between nodes over this Redis (redis:// or rediss://, pub/sub)',
-    see: 'cluster.md',
   },
   redisClusterNodes: {
     flag: 'redis-cluster-nodes',
     env: 'REDIS_CLUSTER_NODES',
     schema: optionalString.pipe(z.string().regex(/^(\[[^\]]+\]|[^\s,:]+):\d{1,5}(,(\[[^\]]+\]|[^\s,:]+):\d{1,5})*$/, 'must be host:port,host:port,...').optional()),
     help: 'carry notifications between nodes over this Redis Cluster instead: host:port,host:port,... (sharded pub/sub, Redis 7+); not together with REDIS_URL',
-    see: 'cluster.md',
   },
   redisPrefix: {
     flag: 'redis-prefix',
@@ -255,14 +240,12 @@ const fields = {
     env: 'WALKER_HUB_PROTOCOL',
     schema: z.enum(['native', 'jac-cloud']).default('native'),
     help: 'wire profile: native (typed frames, strict auth) or jac-cloud (drop-in for jac-cloud clients); it sets the defaults marked jac-cloud profile, which a value you set still overrides',
-    see: 'jac-cloud.md',
   },
   channelsFile: {
     flag: 'channels',
     env: 'WALKER_HUB_CHANNELS',
     schema: optionalString,
     help: 'JSON file of channel namespaces (permissions, subscribe walkers, presence, join/leave, history), checked at start; unset: every channel open, as in jac-cloud',
-    see: 'channels.md',
   },
   presenceTtlSec: {
     flag: 'presence-ttl',
@@ -276,7 +259,28 @@ const fields = {
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
     help: 'serve the demo page at / (false = off: / is a 404 like any unknown route)',
   },
-} satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string; shownDefault?: string; see?: string }>;
+} satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
+
+/**
+ * For docs/configuration.md (and `--help`): `shownDefault` where the schema's default does not say
+ * it (computed at start, or none), `see` a docs page with more about the option.
+ */
+const docNotes: { readonly [K in keyof typeof fields]?: { readonly shownDefault?: string; readonly see?: string } } = {
+  jwtSecret: { shownDefault: 'random per start', see: 'auth.md' },
+  jwksUrl: { see: 'auth.md' },
+  storeTimeoutMs: { see: 'operations.md' },
+  maxConnections: { shownDefault: 'open-file limit − open at start − 128 (10000 if unreadable)', see: 'operations.md' },
+  trustedProxies: { shownDefault: 'none', see: 'operations.md' },
+  allowedOrigins: { shownDefault: 'any' },
+  tlsCert: { shownDefault: 'plain HTTP', see: 'deployment.md' },
+  apiKeys: { shownDefault: 'none (push API off)', see: 'rest-and-push.md' },
+  drainTimeoutMs: { see: 'operations.md' },
+  metricsPort: { shownDefault: 'the main port' },
+  redisUrl: { see: 'cluster.md' },
+  redisClusterNodes: { see: 'cluster.md' },
+  protocol: { see: 'jac-cloud.md' },
+  channelsFile: { see: 'channels.md' },
+};
 
 type Fields = typeof fields;
 export type WireProtocol = 'native' | 'jac-cloud';
@@ -427,7 +431,8 @@ function rangeOf(schema: z.ZodType): string | null {
 /** Every option in schema order, for `--help` and the generated configuration page. */
 export function configReference(): ConfigOption[] {
   return Object.entries(fields).map(([key, f]): ConfigOption => {
-    const shown: string | undefined = 'shownDefault' in f ? f.shownDefault : undefined;
+    const note = docNotes[key as keyof Fields];
+    const shown = note?.shownDefault;
     const profiled = key in protocolDefaults.native ? (key as ProfiledKey) : null;
     const parsed = f.schema.safeParse(undefined);
     const value = profiled !== null ? String(protocolDefaults.native[profiled]) : parsed.success ? defaultText(parsed.data) : '';
@@ -440,7 +445,7 @@ export function configReference(): ConfigOption[] {
       jacCloudDefault: profiled !== null ? String(protocolDefaults['jac-cloud'][profiled]) : null,
       range: rangeOf(f.schema),
       meaning: f.help,
-      see: 'see' in f ? f.see : null,
+      see: note?.see ?? null,
     };
   });
 }
