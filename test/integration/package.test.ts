@@ -19,10 +19,7 @@ import { standaloneEnv } from '../helpers.js';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
-// What packing needs: the build's inputs and everything package.json's "files" ships.
-const PACKAGE_FILES = [
-  ...new Set(['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', ...(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { files: string[] }).files.filter((f) => f !== 'dist')]),
-];
+const PACKAGE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'demo', 'walkers', 'README.md'];
 const tmp = mkdtempSync(join(tmpdir(), 'walker-hub-package-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -34,7 +31,9 @@ beforeAll(async () => {
   distBefore = existsSync(join(REPO, 'dist'));
   const copy = join(tmp, 'source');
   mkdirSync(copy);
-  for (const name of PACKAGE_FILES) cpSync(join(REPO, name), join(copy, name), { recursive: true });
+  // What packing needs: the build's inputs and everything package.json's "files" ships.
+  const shipped = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { files: string[] }).files.filter((f) => f !== 'dist');
+  for (const name of new Set([...PACKAGE_FILES, ...shipped])) cpSync(join(REPO, name), join(copy, name), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'), 'dir');
   // --json: stdout is the pack report alone (prepack's build writes to stderr).
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: copy });
