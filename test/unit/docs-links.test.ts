@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 const REPO = resolve(import.meta.dirname, '../..');
 const pages = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 // Pages other branches are writing; linked already, so the README stays the way in once they land.
-const PENDING = new Set(['docs/deployment.md', 'docs/collections.md']);
+const PENDING = new Set(['docs/deployment.md', 'docs/collections.md', 'docs/walkers-dev.md']);
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 const anchor = (heading: string): string =>
