@@ -257,7 +257,7 @@ export function createOpenApiDocument(sources: OpenApiSources): Json {
 
   return {
     openapi: '3.1.0',
-    info: { title: 'Walker Hub', version: sources.version, description: 'REST routes of a Walker Hub. The WebSocket protocol (`/websocket`) is described in docs/protocol.md.' },
+    info: { title: 'Walker Hub', version: sources.version, description: 'REST routes of a Walker Hub. The WebSocket protocol (`/websocket`) is described in the README.' },
     tags: [{ name: 'walkers' }, { name: 'accounts' }, { name: 'push' }, { name: 'operations' }],
     paths,
     components: {
