@@ -38,6 +38,8 @@ import { createTransport } from './transport/uws.js';
 import { checkTlsFiles, TlsFilesError, watchTlsFiles, type TlsFiles, type TlsSummary } from './transport/tls.js';
 import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
+import { WalkerRegistry } from './walkers/registry.js';
+import { watchWalkers, type WalkerWatcher } from './walkers/watch.js';
 import { profiles } from './profiles/index.js';
 import { loadChannelsFile } from './channels/load.js';
 import { redisTargetOf } from './broker/redis-clients.js';
@@ -78,6 +80,7 @@ export interface RunningHub {
   readonly store: Store;
   /** The HS256 secret in use (the configured one, or this run's random one). */
   readonly jwtSecret: string;
+  /** The walkers served now (with `watch`, a later read may see a newer set). */
   readonly walkers: ReadonlyMap<string, LoadedWalker>;
   /** Carries notifications (and revocations) to other nodes; the in-process one without Redis. */
   readonly broker: Broker;
@@ -134,6 +137,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const logLimiter = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS, clock }) : null;
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
+  const registry = new WalkerRegistry(walkers);
   const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, walkers));
   // History is kept in this process: one node only until it is kept in Redis (it would give each
   // node offsets of its own). Refused at start rather than wrong in a cluster.
@@ -177,7 +181,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
   const presence = redisPresence(config, log, () => hub.presenceChannels());
-  const runner = new WalkerRunner(walkers, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(history ? { history: (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) } : {}) }, clientLog, metrics);
+  const runner = new WalkerRunner(registry, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(history ? { history: (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) } : {}) }, clientLog, metrics);
   const hub: Hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
@@ -220,7 +224,13 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const notify = createNotifyRoutes({ keys: apiKeys, broker: publisher ?? broker, reach: (kind, ids) => hub.reach(kind, ids) });
   const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: history ? (channelId, o) => serverHistory(history, channels, channelId, o) : null, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
   const metricsHere = config.metricsPort === undefined;
-  const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
+  const openApiOf = (served: ReadonlyMap<string, LoadedWalker>) => new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers: served, version: VERSION, metricsHere })));
+  // Rebuilt when `watch` changes the walkers, so the document always lists the routes served.
+  let openApi = openApiOf(walkers);
+  registry.onChange((served) => {
+    openApi = openApiOf(served);
+    if (config.channelsFile !== undefined) warnChannelsFile(config.channelsFile, served, log);
+  });
   const readiness = createReadiness(() => tracker.isDraining);
   const walkerRoute = tracker.wrap(createWalkerRoute(runner, authenticator, profile));
   const transport = createTransport({ ...config, tls }, {
@@ -245,15 +255,17 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       '/openapi.json': () => ({ status: 200, body: openApi }),
       ...(metricsHere ? { '/metrics': createMetricsRoute(hubMetrics) } : {}),
     },
-    health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
+    health: createHealth({ walkers: () => runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
     log: clientLog,
     metrics,
   });
   let metricsServer: { port: number; close(): Promise<void> } | null = null;
   let tlsWatch: { close(): void } | null = null;
+  let walkerWatch: WalkerWatcher | null = null;
   /** Stops the timers, then closes the rest at once, waiting at most `budgetMs` for them. */
   const shutdown = async (budgetMs: number) => {
     tlsWatch?.close();
+    walkerWatch?.close();
     transport.close();
     authenticator.close();
     revocations.stop();
@@ -309,6 +321,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       watchFailed(err);
     }
   }
+  // Only a folder the hub loaded from: walkers passed in by an embedder have no folder to watch.
+  if (config.watch && options.walkers === undefined) walkerWatch = watchWalkers(config.walkersDir, registry, log);
   const metricsPortBound: number | null = metricsServer?.port ?? null;
   let closed: Promise<void> | null = null;
   const close = (budgetMs = closeBudget(config.drainTimeoutMs)) => (closed ??= shutdown(budgetMs));
@@ -339,13 +353,28 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     authenticator,
     store,
     jwtSecret: secret,
-    walkers,
+    get walkers() {
+      return registry.current;
+    },
     broker: innerBroker,
     metricsPort: metricsPortBound,
     drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),
     checkTls,
     close: () => close(),
   };
+}
+
+/**
+ * After `watch` changed the walkers: the channels file was checked against the walkers at start;
+ * a subscribe walker removed or changed since refuses subscriptions (forbidden), which is logged here.
+ */
+function warnChannelsFile(file: string, walkers: ReadonlyMap<string, LoadedWalker>, log: Logger): void {
+  try {
+    loadChannelsFile(file, walkers);
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems : [String(err)];
+    log.warn('channels file no longer matches the walkers; affected channels refuse subscriptions until it does', { problems });
+  }
 }
 
 type HistoryOptionsIn = { limit?: number | undefined; since?: { offset: number; epoch: string } | undefined };
