@@ -291,6 +291,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     await hub.start(transport.publisher);
     await throttles?.started;
     await presence?.started;
+    // Only a folder the hub loaded from: walkers passed in by an embedder have no folder to watch.
+    if (config.watch && options.walkers === undefined) walkerWatch = await watchWalkers(config.walkersDir, registry, log);
     port = await transport.listen();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(hubMetrics, config.host, config.metricsPort, log);
   } catch (err) {
@@ -321,8 +323,6 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       watchFailed(err);
     }
   }
-  // Only a folder the hub loaded from: walkers passed in by an embedder have no folder to watch.
-  if (config.watch && options.walkers === undefined) walkerWatch = watchWalkers(config.walkersDir, registry, log);
   const metricsPortBound: number | null = metricsServer?.port ?? null;
   let closed: Promise<void> | null = null;
   const close = (budgetMs = closeBudget(config.drainTimeoutMs)) => (closed ??= shutdown(budgetMs));

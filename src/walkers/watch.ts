@@ -52,7 +52,12 @@ interface FileState {
 
 const sha1 = (text: Buffer) => createHash('sha1').update(text).digest('hex');
 
-export function watchWalkers(dir: string, registry: WalkerRegistry, log: Logger, options: WatchOptions = {}): WalkerWatcher {
+/**
+ * Starts watching and resolves once the folder's current content is recorded, so that any change
+ * after that is seen. Call it right after loading: an edit between the load and this call is
+ * only picked up by the next edit.
+ */
+export async function watchWalkers(dir: string, registry: WalkerRegistry, log: Logger, options: WatchOptions = {}): Promise<WalkerWatcher> {
   const folder = resolve(dir);
   const debounceMs = options.debounceMs ?? WATCH_DEBOUNCE_MS;
   let files: Map<string, FileState> | null = null;
@@ -195,18 +200,19 @@ export function watchWalkers(dir: string, registry: WalkerRegistry, log: Logger,
     return { close() {} };
   }
   watcher.on('error', (err) => log.warn('watching the walkers folder failed; walkers reload only on restart', { folder, error: err.message }));
-  // The baseline is read now, so a change made right after start compares against the start.
+  // Events that come while the baseline is read wait for it (`again`), then rescan against it.
   scanning = true;
-  void baseline()
-    .then((states) => (files ??= states))
-    .catch((err: unknown) => log.warn('cannot read the walkers folder to watch it', { folder, error: err instanceof Error ? err.message : String(err) }))
-    .finally(() => {
-      scanning = false;
-      if (again) {
-        again = false;
-        schedule();
-      }
-    });
+  try {
+    files = await baseline();
+  } catch (err) {
+    log.warn('cannot read the walkers folder to watch it', { folder, error: err instanceof Error ? err.message : String(err) });
+  } finally {
+    scanning = false;
+    if (again) {
+      again = false;
+      schedule();
+    }
+  }
   log.info('watching the walkers folder: changes take effect without a restart', { folder });
   return {
     close() {
