@@ -28,7 +28,7 @@ import { MeteredBroker } from './metrics/broker.js';
 import { createMetrics } from './metrics/registry.js';
 import { createMetricsRoute, serveMetrics } from './metrics/route.js';
 import { createWalkerRoute } from './http/walker-route.js';
-import { createRedisThrottles, type RedisThrottles } from './http/redis-throttle.js';
+import type { RedisThrottles } from './http/redis-throttle.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
 import { closeWithin } from './shutdown.js';
@@ -42,8 +42,8 @@ import { WalkerRegistry } from './walkers/registry.js';
 import { watchWalkers, type WalkerWatcher } from './walkers/watch.js';
 import { profiles } from './profiles/index.js';
 import { loadChannelsFile } from './channels/load.js';
-import { redisTargetOf } from './broker/redis-clients.js';
-import { RedisPresence } from './presence/redis.js';
+import { redisTargetOf } from './broker/redis-target.js';
+import type { RedisPresence } from './presence/redis.js';
 import type { PresenceClient } from './protocol.js';
 import type { MaybePromise } from './maybe.js';
 import { ChannelPolicy } from './channels/policy.js';
@@ -163,7 +163,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const store = withDeadline(opened, { timeoutMs: config.storeTimeoutMs, onTimeout: (op) => metrics.storeTimedOut(op) });
   // The wire profile, chosen once: its broker and authenticator wrappers are no-ops in the native profile.
   const profile = profiles[config.protocol];
-  const innerBroker = options.broker ?? createBroker(config, log);
+  const innerBroker = options.broker ?? (await createBroker(config, log));
   const broker = new MeteredBroker(profile.broker(innerBroker), metrics);
   const tracker = new RequestTracker(metrics);
   const revocations = new Revocations(store, log);
@@ -173,14 +173,14 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   // Channel publications go into history on their way to the broker (one node; see history/broker.ts).
   const publisher = history === null ? null : new HistoryBroker(broker, channels, history);
   // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
-  const throttles = redisThrottles(config, log);
+  const throttles = await redisThrottles(config, log);
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
   const created = createAuthenticator(config, log, isRevoked);
   const authenticator = profile.authenticator(created.authenticator, () => clock.now());
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
-  const presence = redisPresence(config, log, () => hub.presenceChannels());
+  const presence = await redisPresence(config, log, () => hub.presenceChannels());
   const runner = new WalkerRunner(registry, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(history ? { history: (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) } : {}) }, clientLog, metrics);
   const hub: Hub = new Hub({
     options: {
@@ -385,16 +385,19 @@ function tlsFilesOf(config: Config): TlsFiles | undefined {
 }
 
 /** Presence in Redis (or Redis Cluster) when configured; null: the hub answers from its registry. */
-function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): RedisPresence | null {
+async function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): Promise<RedisPresence | null> {
   const target = redisTargetOf(config);
   if (target === null) return null;
+  // Imported here, not at the top: ioredis loads only in a hub configured with Redis.
+  const { RedisPresence } = await import('./presence/redis.js');
   return new RedisPresence(target, { prefix: config.redisPrefix, ttlMs: config.presenceTtlSec * 1000, localMembers, log });
 }
 
 /** The Redis-backed throttles when Redis (or Redis Cluster) is configured; null keeps them in memory. */
-function redisThrottles(config: Config, log: Logger): RedisThrottles | null {
+async function redisThrottles(config: Config, log: Logger): Promise<RedisThrottles | null> {
   const target = redisTargetOf(config);
   if (target === null) return null;
+  const { createRedisThrottles } = await import('./http/redis-throttle.js');
   // Connection errors repeat on every retry; the first of each outage is enough in the log.
   let failing = false;
   const throttles = createRedisThrottles(target, config.redisPrefix, (err) => {
