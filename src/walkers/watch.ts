@@ -14,6 +14,8 @@
  *   walker reload under a new tree generation (`walker-hub-tree=G`), which the resolve hook passes
  *   on to the relative imports of those walkers (resolve-hook.ts), so the new helper is what they
  *   import. Walkers loaded in the same generation share one copy of each helper.
+ * - CommonJS walkers (and helpers) are cached by require under their path, whatever the URL
+ *   query: their cache entries are dropped before they are loaded again.
  * - A file that fails (syntax error, a throw at its top level, a bad default export, a name
  *   another file already serves) is logged with why, and the version served before, if any,
  *   keeps running. Its content is remembered, so it is retried when it changes again.
@@ -22,7 +24,8 @@
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../log.js';
 import { importWalker, isModuleFile, isWalkerFile, type LoadedWalker } from './loader.js';
@@ -51,6 +54,9 @@ interface FileState {
 }
 
 const sha1 = (text: Buffer) => createHash('sha1').update(text).digest('hex');
+
+/** require's module cache: where CommonJS walkers and their helpers are kept, by path. */
+const requireCache = createRequire(import.meta.url).cache;
 
 /**
  * Starts watching and resolves once the folder's current content is recorded, so that any change
@@ -106,6 +112,7 @@ export async function watchWalkers(dir: string, registry: WalkerRegistry, log: L
     if (helpersChanged) {
       generation++;
       helpers = seen.helpers;
+      for (const path of Object.keys(requireCache)) if (path.startsWith(folder + sep)) delete requireCache[path];
     }
     version++;
     const next = new Map<string, FileState>();
@@ -117,6 +124,7 @@ export async function watchWalkers(dir: string, registry: WalkerRegistry, log: L
         continue;
       }
       const file = join(folder, name);
+      delete requireCache[file];
       const query = `${generation > 0 ? `walker-hub-tree=${generation}&` : ''}walker-hub-v=${version}`;
       const { walker, problems } = await importWalker(file, `${pathToFileURL(file).href}?${query}`);
       if (closed) return;
