@@ -245,7 +245,8 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       // A subscribe walker that `--watch` removed refuses, as at connect (Hub.admitConnectChannel).
       const outcomes = asks.map(({ channel, walker }) => {
         const loaded = deps.runner.get(walker);
-        if (loaded === undefined) return { ok: false as const, error: new HubError('forbidden', `Channel "${channel.slice(0, 128)}": its subscribe walker is not loaded`) };
+        // subscribeRefusal turns it into: forbidden, "Channel … was refused by <walker> (unknown_walker)".
+        if (loaded === undefined) return { ok: false as const, error: new HubError('unknown_walker', `Unknown walker "${walker}"`) };
         return deps.runner.run(loaded, caller, { channel_id: channel }, at);
       });
       if (outcomes.every((o) => !(o instanceof Promise))) return decide(outcomes as WalkerOutcome[]);

@@ -9,7 +9,9 @@
  * - A changed or new file is imported under a fresh URL (`?walker-hub-v=N`): Node caches ES
  *   modules by URL for the life of the process and cannot unload one, so every version imported
  *   stays in memory until the hub restarts (its code and whatever its top level keeps). That is
- *   the cost of reloading: bounded by the number of saves, not by traffic. A restart frees it.
+ *   the cost of reloading: bounded by the number of saves, not by traffic (measured: about 11 KB
+ *   of heap and 75 KB of RSS per reload of a 1.7 KB TypeScript walker). A restart frees it; every
+ *   RELOADS_WARNING imports the log says so.
  * - A helper module of the folder (`_shared.ts`: skipped by the loader) that changes makes every
  *   walker reload under a new tree generation (`walker-hub-tree=G`), which the resolve hook passes
  *   on to the relative imports of those walkers (resolve-hook.ts), so the new helper is what they
@@ -44,6 +46,9 @@ export interface WatchOptions {
 /** Default quiet time, ms: long enough to gather one save's events, short enough to feel instant. */
 export const WATCH_DEBOUNCE_MS = 100;
 
+/** Every this many modules imported by reloads, a line in the log recalls that they stay in memory. */
+export const RELOADS_WARNING = 500;
+
 /** One walker file as last seen: the content that is served, and the content that last failed. */
 interface FileState {
   /** SHA-1 of the content `walker` came from (absent when no version ever loaded). */
@@ -70,6 +75,7 @@ export async function watchWalkers(dir: string, registry: WalkerRegistry, log: L
   let helpers = new Map<string, string>();
   let generation = 0;
   let version = 0;
+  let imported = 0;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let scanning = false;
@@ -128,6 +134,9 @@ export async function watchWalkers(dir: string, registry: WalkerRegistry, log: L
       const query = `${generation > 0 ? `walker-hub-tree=${generation}&` : ''}walker-hub-v=${version}`;
       const { walker, problems } = await importWalker(file, `${pathToFileURL(file).href}?${query}`);
       if (closed) return;
+      if (++imported % RELOADS_WARNING === 0) {
+        log.warn('walkers reloaded many times: every version imported stays in memory until the hub restarts', { versions_imported: imported, rss_mb: Math.round(process.memoryUsage().rss / 1048576) });
+      }
       if (walker) {
         next.set(name, { served: hash, walker });
         reloaded.add(name);

@@ -15,12 +15,12 @@ afterEach(killChildren);
 type LogLine = Record<string, unknown> & { msg: string };
 
 /** A `walker-hub --watch` process on a folder of its own, with its log lines kept for awaiting. */
-async function watchedHub(files: Record<string, string>) {
+async function watchedHub(files: Record<string, string>, args: string[] = []) {
   const folder = join(tempDir('walker-hub-watch-'), 'walkers');
   mkdirSync(folder);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(folder, name), text);
   const child: ChildProcessWithoutNullStreams = trackChild(
-    spawn(process.execPath, [HUB_BIN, '--watch', '--port', '0', '--walkers', folder, '--data-dir', tempDir('walker-hub-watch-data-')], {
+    spawn(process.execPath, [HUB_BIN, '--watch', '--port', '0', '--walkers', folder, '--data-dir', tempDir('walker-hub-watch-data-'), ...args], {
       env: standaloneEnv({ WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_LOG_FORMAT: 'json' }),
     }),
   );
@@ -178,6 +178,30 @@ describe('walker-hub --watch', () => {
     const refused = await hub.until(at, (l) => l.msg.startsWith('walker file failed to load'));
     expect(refused).toMatchObject({ file: 'copy.ts', problems: ['copy.ts: duplicate walker name "tagged" (also defined in tagged.ts)'] });
     expect(await rest(hub.url, 'tagged')).toMatchObject({ body: { reports: ['two'] } });
+  });
+
+  it("a namespace's subscribe walker removed by a delete refuses subscriptions (and says so in the log) until it is back", async () => {
+    const gate = `import { defineWalker } from 'walker-hub';\nexport default defineWalker({ auth: false, methods: ['websocket'], run: () => true });\n`;
+    const channelsFile = join(tempDir('walker-hub-watch-channels-'), 'channels.json');
+    writeFileSync(channelsFile, JSON.stringify({ namespaces: { room: { subscribe_walker: 'gate' } } }));
+    const hub = await watchedHub({ 'gate.ts': gate }, ['--channels', channelsFile]);
+    const client = await TestClient.connect(`ws://127.0.0.1:${hub.port}/websocket`);
+    expect(await client.request({ type: 'subscribe', channel_ids: ['room:a'] })).toMatchObject({ type: 'subscribed' });
+
+    let at = hub.mark();
+    hub.remove('gate.ts');
+    expect(await hub.until(at, (l) => l.msg.startsWith('channels file no longer matches the walkers'))).toMatchObject({
+      level: 'warn',
+      problems: [expect.stringContaining('namespaces.room.subscribe_walker: no walker named "gate" is loaded')],
+    });
+    expect(await client.request({ type: 'subscribe', channel_ids: ['room:b'] })).toMatchObject({ type: 'error', error: { code: 'forbidden', message: 'Channel "room:b" was refused by gate (unknown_walker)' } });
+
+    at = hub.mark();
+    hub.write('gate.ts', gate);
+    await hub.until(at, (l) => l.msg === 'walker added');
+    expect(await client.request({ type: 'subscribe', channel_ids: ['room:b'] })).toMatchObject({ type: 'subscribed' });
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    await client.close();
   });
 
   it('is off unless asked for: a bare --watch, --watch false, WALKER_HUB_WATCH, and on under npm run dev', async () => {
