@@ -41,7 +41,7 @@ import { WalkerRunner } from './walkers/runner.js';
 import { WalkerRegistry } from './walkers/registry.js';
 import { watchWalkers, type WalkerWatcher } from './walkers/watch.js';
 import { profiles } from './profiles/index.js';
-import { loadChannelsFile } from './channels/load.js';
+import { channelsFileProblems, loadChannelsFile } from './channels/load.js';
 import { redisTargetOf } from './broker/redis-target.js';
 import type { RedisPresence } from './presence/redis.js';
 import type { PresenceClient } from './protocol.js';
@@ -229,7 +229,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   let openApi = openApiOf(walkers);
   registry.onChange((served) => {
     openApi = openApiOf(served);
-    if (config.channelsFile !== undefined) warnChannelsFile(config.channelsFile, served, log);
+    // A subscribe walker removed or changed since the start refuses subscriptions (forbidden): say so.
+    const problems = config.channelsFile === undefined ? [] : channelsFileProblems(config.channelsFile, served);
+    if (problems.length > 0) log.warn('channels file no longer matches the walkers; affected channels refuse subscriptions until it does', { problems });
   });
   const readiness = createReadiness(() => tracker.isDraining);
   const walkerRoute = tracker.wrap(createWalkerRoute(runner, authenticator, profile));
@@ -362,19 +364,6 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     checkTls,
     close: () => close(),
   };
-}
-
-/**
- * After `watch` changed the walkers: the channels file was checked against the walkers at start;
- * a subscribe walker removed or changed since refuses subscriptions (forbidden), which is logged here.
- */
-function warnChannelsFile(file: string, walkers: ReadonlyMap<string, LoadedWalker>, log: Logger): void {
-  try {
-    loadChannelsFile(file, walkers);
-  } catch (err) {
-    const problems = err instanceof ConfigError ? err.problems : [String(err)];
-    log.warn('channels file no longer matches the walkers; affected channels refuse subscriptions until it does', { problems });
-  }
 }
 
 type HistoryOptionsIn = { limit?: number | undefined; since?: { offset: number; epoch: string } | undefined };
