@@ -253,13 +253,20 @@ const fields = {
     schema: int(3, 3600).default(60),
     help: 'with Redis: seconds after which the presence entries of a node that stopped refreshing them (it died) vanish',
   },
+  watch: {
+    flag: 'watch',
+    env: 'WALKER_HUB_WATCH',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(false),
+    bare: 'true',
+    help: 'reload walkers when their files change, without a restart (npm run dev turns it on; `--watch` alone means true)',
+  },
   demo: {
     flag: 'demo',
     env: 'WALKER_HUB_DEMO',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
     help: 'serve the demo page at / (false = off: / is a 404 like any unknown route)',
   },
-} satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
+} satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string; bare?: string }>;
 
 /**
  * For docs/configuration.md (and `--help`): `shownDefault` where the schema's default does not say
@@ -349,7 +356,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses flags (`--port 9000` or `--port=9000`) and env vars; flags win. Throws ConfigError listing every problem. */
+/** Parses flags (`--port 9000`, `--port=9000`, a bare `--watch`) and env vars; flags win. Throws ConfigError listing every problem. */
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -366,7 +373,10 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       problems.push(`unknown argument "${arg}" (see --help)`);
       continue;
     }
-    const value = m[2] ?? argv[++i];
+    // A flag with a `bare` value may stand alone (`--watch`): when no value follows it, or the next argument is a flag.
+    const bare = (fields[key as keyof Fields] as { bare?: string }).bare;
+    const next = argv[i + 1];
+    const value = m[2] ?? (bare !== undefined && (next === undefined || next.startsWith('--')) ? bare : argv[++i]);
     if (value === undefined) problems.push(`--${m[1]} needs a value`);
     else raw[key] = value;
   }

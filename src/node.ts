@@ -28,7 +28,7 @@ import { MeteredBroker } from './metrics/broker.js';
 import { createMetrics } from './metrics/registry.js';
 import { createMetricsRoute, serveMetrics } from './metrics/route.js';
 import { createWalkerRoute } from './http/walker-route.js';
-import { createRedisThrottles, type RedisThrottles } from './http/redis-throttle.js';
+import type { RedisThrottles } from './http/redis-throttle.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
 import { closeWithin } from './shutdown.js';
@@ -38,10 +38,12 @@ import { createTransport } from './transport/uws.js';
 import { checkTlsFiles, TlsFilesError, watchTlsFiles, type TlsFiles, type TlsSummary } from './transport/tls.js';
 import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
+import { WalkerRegistry } from './walkers/registry.js';
+import { watchWalkers, type WalkerWatcher } from './walkers/watch.js';
 import { profiles } from './profiles/index.js';
-import { loadChannelsFile } from './channels/load.js';
-import { redisTargetOf } from './broker/redis-clients.js';
-import { RedisPresence } from './presence/redis.js';
+import { channelsFileProblems, loadChannelsFile } from './channels/load.js';
+import { redisTargetOf } from './broker/redis-target.js';
+import type { RedisPresence } from './presence/redis.js';
 import type { PresenceClient } from './protocol.js';
 import type { MaybePromise } from './maybe.js';
 import { ChannelPolicy } from './channels/policy.js';
@@ -81,6 +83,7 @@ export interface RunningHub {
   readonly store: Store;
   /** The HS256 secret in use (the configured one, or this run's random one). */
   readonly jwtSecret: string;
+  /** The walkers served now (with `watch`, a later read may see a newer set). */
   readonly walkers: ReadonlyMap<string, LoadedWalker>;
   /** Carries notifications (and revocations) to other nodes; the in-process one without Redis. */
   readonly broker: Broker;
@@ -137,6 +140,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const logLimiter = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS, clock }) : null;
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
+  const registry = new WalkerRegistry(walkers);
   const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, walkers));
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
@@ -156,7 +160,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const store = withDeadline(opened, { timeoutMs: config.storeTimeoutMs, onTimeout: (op) => metrics.storeTimedOut(op) });
   // The wire profile, chosen once: its broker and authenticator wrappers are no-ops in the native profile.
   const profile = profiles[config.protocol];
-  const innerBroker = options.broker ?? createBroker(config, log);
+  const innerBroker = options.broker ?? (await createBroker(config, log));
   const broker = new MeteredBroker(profile.broker(innerBroker), metrics);
   const tracker = new RequestTracker(metrics);
   const revocations = new Revocations(store, log);
@@ -174,15 +178,15 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const publisher = !channels.anyHistory ? null : new HistoryBroker(broker, channels, history, sharedHistory === null ? null : { ...sharedHistory, log, failed: () => metrics.historyFailed() });
   const readServerHistory = history !== null ? (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) : sharedHistory !== null ? (channelId: string, o: HistoryOptionsIn) => sharedServerHistory(sharedHistory.store, channels, channelId, o) : null;
   // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
-  const throttles = redisThrottles(config, log);
+  const throttles = await redisThrottles(config, log);
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
   const created = createAuthenticator(config, log, isRevoked);
   const authenticator = profile.authenticator(created.authenticator, () => clock.now());
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
-  const presence = redisPresence(config, log, () => hub.presenceChannels());
-  const runner = new WalkerRunner(walkers, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(readServerHistory ? { history: readServerHistory } : {}) }, clientLog, metrics);
+  const presence = await redisPresence(config, log, () => hub.presenceChannels());
+  const runner = new WalkerRunner(registry, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(readServerHistory ? { history: readServerHistory } : {}) }, clientLog, metrics);
   const hub: Hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
@@ -226,7 +230,15 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const notify = createNotifyRoutes({ keys: apiKeys, broker: publisher ?? broker, reach: (kind, ids) => hub.reach(kind, ids) });
   const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: readServerHistory, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
   const metricsHere = config.metricsPort === undefined;
-  const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
+  const openApiOf = (served: ReadonlyMap<string, LoadedWalker>) => new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers: served, version: VERSION, metricsHere })));
+  // Rebuilt when `watch` changes the walkers, so the document always lists the routes served.
+  let openApi = openApiOf(walkers);
+  registry.onChange((served) => {
+    openApi = openApiOf(served);
+    // A subscribe walker removed or changed since the start refuses subscriptions (forbidden): say so.
+    const problems = config.channelsFile === undefined ? [] : channelsFileProblems(config.channelsFile, served);
+    if (problems.length > 0) log.warn('channels file no longer matches the walkers; affected channels refuse subscriptions until it does', { problems });
+  });
   const readiness = createReadiness(() => tracker.isDraining);
   const walkerRoute = tracker.wrap(createWalkerRoute(runner, authenticator, profile));
   const transport = createTransport({ ...config, tls }, {
@@ -251,15 +263,17 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       '/openapi.json': () => ({ status: 200, body: openApi }),
       ...(metricsHere ? { '/metrics': createMetricsRoute(hubMetrics) } : {}),
     },
-    health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
+    health: createHealth({ walkers: () => runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
     log: clientLog,
     metrics,
   });
   let metricsServer: { port: number; close(): Promise<void> } | null = null;
   let tlsWatch: { close(): void } | null = null;
+  let walkerWatch: WalkerWatcher | null = null;
   /** Stops the timers, then closes the rest at once, waiting at most `budgetMs` for them. */
   const shutdown = async (budgetMs: number) => {
     tlsWatch?.close();
+    walkerWatch?.close();
     transport.close();
     authenticator.close();
     revocations.stop();
@@ -285,6 +299,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     await hub.start(transport.publisher);
     await throttles?.started;
     await presence?.started;
+    // Only a folder the hub loaded from: walkers passed in by an embedder have no folder to watch.
+    if (config.watch && options.walkers === undefined) walkerWatch = await watchWalkers(config.walkersDir, registry, log);
     port = await transport.listen();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(hubMetrics, config.host, config.metricsPort, log);
   } catch (err) {
@@ -345,7 +361,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     authenticator,
     store,
     jwtSecret: secret,
-    walkers,
+    get walkers() {
+      return registry.current;
+    },
     broker: innerBroker,
     metricsPort: metricsPortBound,
     drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),
@@ -362,16 +380,19 @@ function tlsFilesOf(config: Config): TlsFiles | undefined {
 }
 
 /** Presence in Redis (or Redis Cluster) when configured; null: the hub answers from its registry. */
-function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): RedisPresence | null {
+async function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): Promise<RedisPresence | null> {
   const target = redisTargetOf(config);
   if (target === null) return null;
+  // Imported here, not at the top: ioredis loads only in a hub configured with Redis.
+  const { RedisPresence } = await import('./presence/redis.js');
   return new RedisPresence(target, { prefix: config.redisPrefix, ttlMs: config.presenceTtlSec * 1000, localMembers, log });
 }
 
 /** The Redis-backed throttles when Redis (or Redis Cluster) is configured; null keeps them in memory. */
-function redisThrottles(config: Config, log: Logger): RedisThrottles | null {
+async function redisThrottles(config: Config, log: Logger): Promise<RedisThrottles | null> {
   const target = redisTargetOf(config);
   if (target === null) return null;
+  const { createRedisThrottles } = await import('./http/redis-throttle.js');
   // Connection errors repeat on every retry; the first of each outage is enough in the log.
   let failing = false;
   const throttles = createRedisThrottles(target, config.redisPrefix, (err) => {

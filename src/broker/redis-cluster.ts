@@ -13,25 +13,9 @@ import { ShardSubscribers } from './cluster-shards.js';
 import { reconnectDelayMs } from './reconnect.js';
 import { runScript, type LuaScript, type ScriptArg } from './scripts.js';
 import { keySlot } from './slot.js';
+import type { ClusterNode } from './redis-target.js';
 
-export interface ClusterNode {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** `host:port,host:port` (IPv6 hosts in brackets: `[::1]:7000`). Throws on a malformed entry. */
-export function parseClusterNodes(list: string): ClusterNode[] {
-  return list
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((entry) => {
-      const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry);
-      const port = m ? Number(m[2]) : NaN;
-      if (!m || port < 1 || port > 65535) throw new Error(`"${entry}" is not host:port`);
-      return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
-    });
-}
+export { parseClusterNodes, type ClusterNode } from './redis-target.js';
 
 const SLOTS_REFRESH_MS = 5000;
 

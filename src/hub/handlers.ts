@@ -16,7 +16,6 @@ import { OVERFLOWED, type ReplyLine } from './reply-line.js';
 import type { Session } from './session.js';
 import type { WalkerCall, WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
 import type { CallerChannels } from '../walkers/context.js';
-import type { LoadedWalker } from '../walkers/loader.js';
 import { subscribeRefusal } from '../channels/subscribe-walker.js';
 import type { HistoryStore } from '../history/history.js';
 import { historyReply, historyReplyFrom, subscribeHistory } from '../history/recovery.js';
@@ -272,7 +271,13 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         join();
       };
       const caller = callerOf(session);
-      const outcomes = asks.map(({ channel, walker }) => deps.runner.run(deps.runner.get(walker) as LoadedWalker, caller, { channel_id: channel }, at));
+      // A subscribe walker that `--watch` removed refuses, as at connect (Hub.admitConnectChannel).
+      const outcomes = asks.map(({ channel, walker }) => {
+        const loaded = deps.runner.get(walker);
+        // subscribeRefusal turns it into: forbidden, "Channel … was refused by <walker> (unknown_walker)".
+        if (loaded === undefined) return { ok: false as const, error: new HubError('unknown_walker', `Unknown walker "${walker}"`) };
+        return deps.runner.run(loaded, caller, { channel_id: channel }, at);
+      });
       if (outcomes.every((o) => !(o instanceof Promise))) return decide(outcomes as WalkerOutcome[]);
       deps.wait(session, Promise.all(outcomes), decide);
     },
