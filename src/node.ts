@@ -175,7 +175,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   }
   const history = channels.anyHistory && link === null ? new MemoryHistory() : null;
   const sharedHistory = link === null ? null : { store: new RedisHistory(link, config.brokerConfirmTimeoutMs), streams: new HistoryStreams() };
-  const publisher = !channels.anyHistory ? null : new HistoryBroker(broker, channels, history, sharedHistory === null ? null : { ...sharedHistory, log, failed: () => metrics.historyFailed() });
+  const publisher = !channels.anyHistory ? null : new HistoryBroker(broker, channels, history, sharedHistory === null ? null : { ...sharedHistory, log: clientLog, failed: () => metrics.historyFailed() });
   const readServerHistory = history !== null ? (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) : sharedHistory !== null ? (channelId: string, o: HistoryOptionsIn) => sharedServerHistory(sharedHistory.store, channels, channelId, o) : null;
   // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
   const throttles = await redisThrottles(config, log);
