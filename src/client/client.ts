@@ -31,6 +31,12 @@ export class HubClient {
   private readonly channels = new Set<string>();
   /** History channels: the last publication delivered (or the top when joined); a reconnect recovers from here. */
   private readonly positions = new Map<string, HistoryPosition>();
+  /**
+   * The connection's own channel (`?channel_id=`) while its recovery after a reconnect is asked:
+   * it is joined before that (at the upgrade), so live publications may come first; they are covered
+   * by the recovery (replayed after its reply) or by the app's reload, so they are not handled.
+   */
+  private holding: string | null = null;
   private socket: SocketLike | null = null;
   /** True once the current socket has delivered its `connection` frame. */
   private live = false;
@@ -238,6 +244,7 @@ export class HubClient {
     if (uid === undefined && frame.type === 'subscribed' && 'recovered' in frame) return this.joined(frame);
     if (typeof uid === 'string' && this.pending.settle(uid, frame)) return;
     if (frame.type === 'connection') this.info = connectionInfo(frame) ?? this.info;
+    if (frame.type === 'publication' && this.holding !== null && frame['channel_id'] === this.holding) return;
     if (frame.type === 'publication' && this.publication(frame)) return;
     this.deliver(frame);
   }
@@ -275,6 +282,8 @@ export class HubClient {
    * position, since the replayed publications that follow move it; any other starts at the top.
    */
   private joined(frame: Frame): void {
+    // The replayed publications that follow are handled.
+    this.holding = null;
     for (const channel of subscribedOf(frame)) {
       const from = this.positions.get(channel.channel_id);
       const missed = channel.recovered === true && channel.position && from ? channel.position.offset - from.offset : 0;
@@ -304,11 +313,20 @@ export class HubClient {
     this.startPings();
     const reconnected = this.everConnected;
     this.everConnected = true;
-    if (reconnected && this.channels.size > 0) {
+    // The connection's own channel, when it keeps history and a publication of it was seen: recovered too.
+    const own = this.channels.has(info.channel_id) ? undefined : this.positions.get(info.channel_id);
+    if (reconnected && (this.channels.size > 0 || own !== undefined)) {
       try {
         const since = Object.fromEntries([...this.positions].filter(([id]) => this.channels.has(id)));
-        await this.request({ type: 'subscribe', channel_ids: [...this.channels], ...(Object.keys(since).length > 0 ? { since } : {}) }, undefined, 'subscribe');
+        const ids = [...this.channels];
+        if (own !== undefined) {
+          since[info.channel_id] = own;
+          ids.push(info.channel_id);
+          this.holding = info.channel_id;
+        }
+        await this.request({ type: 'subscribe', channel_ids: ids, ...(Object.keys(since).length > 0 ? { since } : {}) }, undefined, 'subscribe');
       } catch (err) {
+        this.holding = null;
         this.emitter.emit('error', { type: 'error', error: { code: (err as HubClientError).code, message: `re-subscribe failed: ${(err as Error).message}` } });
         if ((err as HubClientError).code === 'disconnected') return;
       }

@@ -111,6 +111,32 @@ describe('walker-hub/client on history channels', () => {
     }
   });
 
+  it('the connection\'s own channel (channelId) recovers after a reconnect too, from the last publication seen', async () => {
+    const hub = await start();
+    const proxy = await startProxy(hub.port);
+    try {
+      const c = connect(`http://127.0.0.1:${proxy.port}`, { WebSocket, backoff: FAST, pingIntervalMs: 0, channelId: 'chat:own' });
+      clients.add(c);
+      await c.ready;
+      const { got, until } = messages(c);
+      await publish(hub, 'chat:own', { type: 'msg', n: 1 });
+      await until(1);
+      const disconnected = nextEvent(c, 'disconnect');
+      const report = nextEvent<SubscribedChannel>(c, 'subscribed');
+      proxy.cut();
+      await disconnected;
+      for (let n = 2; n <= 4; n++) await publish(hub, 'chat:own', { type: 'msg', n });
+      proxy.allow();
+      expect(await report).toMatchObject({ channel_id: 'chat:own', recovered: true, missed: 3 });
+      await until(4);
+      await publish(hub, 'chat:own', { type: 'msg', n: 5 });
+      await until(5);
+      expect(got.map((f) => f['n'])).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('after a hub restart (in-memory history, new epoch) reports recovered false, then delivers new publications', async () => {
     let hub = await start();
     const port = hub.port;
