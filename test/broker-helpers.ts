@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { describe, it } from 'vitest';
-import type { Broker, DeliverLocally, Delivery } from '../src/broker/broker.js';
+import type { Broker, BrokerState, DeliverLocally, Delivery } from '../src/broker/broker.js';
+import type { PubSubBroker } from '../src/broker/pubsub.js';
+import type { RunningHub } from '../src/node.js';
 import { parseClusterNodes } from '../src/broker/redis-cluster.js';
 
 export const REDIS_URL = process.env['REDIS_URL'];
@@ -95,5 +97,18 @@ export function withService(name: string, variable: string, value: string | unde
   console.warn(`SKIPPED: ${name} — ${variable} is not set`);
   describe.skip(`${name} (${variable} is not set)`, () => {
     it('runs against a real server', () => {});
+  });
+}
+
+/** Resolves once the hub's Redis broker reports `state` (at once when it does already). */
+export function untilState(hub: RunningHub, state: BrokerState): Promise<void> {
+  const broker = hub.broker as PubSubBroker;
+  if (broker.health().state === state) return Promise.resolve();
+  return new Promise((resolve) => {
+    const stop = broker.onStateChange((now) => {
+      if (now !== state) return;
+      stop();
+      resolve();
+    });
   });
 }

@@ -11,6 +11,7 @@ import { hashedPart } from '../broker/slot.js';
 import { WIRE_VERSION, HISTORY_ORIGIN_PREFIX } from '../broker/wire.js';
 import type { HistoryLimits, Position, StoredPublication } from './history.js';
 import { appendScript, readScript } from './redis-scripts.js';
+import { withTimeout } from '../timeout.js';
 
 /** How long a channel's epoch and last offset are kept after its last publication or read: at least a day. */
 export const META_TTL_MIN_MS = 24 * 60 * 60 * 1000;
@@ -62,20 +63,7 @@ export class RedisHistory {
   }
 
   private call<T>(work: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      timer.unref();
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
+    return withTimeout(work, this.timeoutMs, () => new Error(`Redis did not answer within ${this.timeoutMs} ms`));
   }
 }
 

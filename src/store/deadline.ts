@@ -11,6 +11,7 @@
  *
  * `close()` is passed through unbounded: shutdown bounds it with its own budget (node.ts).
  */
+import { withTimeout } from '../timeout.js';
 import { StoreTimeoutError, type Store } from './store.js';
 
 /** The operations a deadline applies to: every method but `close`. */
@@ -29,26 +30,16 @@ export function withDeadline(store: Store, options: DeadlineOptions): Store {
   const bounded =
     <A extends unknown[], T>(op: StoreOp, call: (...args: A) => Promise<T>) =>
     (...args: A): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        // A synchronous throw from the backend rejects like any failure of the operation.
-        const work = Promise.resolve().then(() => call(...args));
-        const timer = setTimeout(() => {
+      // A synchronous throw from the backend rejects like any failure of the operation; settling
+      // after the deadline is a no-op, so an abandoned operation never becomes an unhandled rejection.
+      withTimeout(
+        Promise.resolve().then(() => call(...args)),
+        timeoutMs,
+        () => {
           onTimeout?.(op);
-          reject(new StoreTimeoutError(op, timeoutMs, where));
-        }, timeoutMs);
-        // Settling after the deadline is a no-op, and a late rejection is handled here, so an
-        // abandoned operation never becomes an unhandled rejection.
-        work.then(
-          (value) => {
-            clearTimeout(timer);
-            resolve(value);
-          },
-          (err: unknown) => {
-            clearTimeout(timer);
-            reject(err);
-          },
-        );
-      });
+          return new StoreTimeoutError(op, timeoutMs, where);
+        },
+      );
   return {
     description: store.description,
     createUser: bounded('createUser', (user) => store.createUser(user)),

@@ -6,26 +6,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerState } from '../../src/broker/broker.js';
-import type { PubSubBroker } from '../../src/broker/pubsub.js';
 import { closeCodes } from '../../src/errors.js';
 import { HOLD_LIMITS } from '../../src/hub/hold.js';
-import type { RunningHub } from '../../src/node.js';
-import { testPrefix, withService } from '../broker-helpers.js';
+import { testPrefix, withService, untilState } from '../broker-helpers.js';
 import { closeClients, connect, startHub, stopAll } from '../helpers.js';
 import { freePort, hasRedisServer, killRedis, startRedis } from '../redis-server.js';
-
-function untilState(hub: RunningHub, state: BrokerState): Promise<void> {
-  const broker = hub.broker as PubSubBroker;
-  if (broker.health().state === state) return Promise.resolve();
-  return new Promise((resolve) => {
-    const stop = broker.onStateChange((now) => {
-      if (now !== state) return;
-      stop();
-      resolve();
-    });
-  });
-}
 
 describe('replies on the memory broker', () => {
   afterEach(async () => {

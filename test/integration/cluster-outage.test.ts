@@ -6,25 +6,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerState } from '../../src/broker/broker.js';
-import type { PubSubBroker } from '../../src/broker/pubsub.js';
 import { createLogger } from '../../src/log.js';
-import type { RunningHub } from '../../src/node.js';
-import { testPrefix, withService } from '../broker-helpers.js';
+import { testPrefix, withService, untilState } from '../broker-helpers.js';
 import { closeClients, connect, signToken, startHub, stopAll, type TestClient } from '../helpers.js';
 import { freePort, hasRedisServer, killRedis, startRedis } from '../redis-server.js';
-
-function untilState(hub: RunningHub, state: BrokerState): Promise<void> {
-  const broker = hub.broker as PubSubBroker;
-  if (broker.health().state === state) return Promise.resolve();
-  return new Promise((resolve) => {
-    const stop = broker.onStateChange((now) => {
-      if (now !== state) return;
-      stop();
-      resolve();
-    });
-  });
-}
 
 withService('cluster through a Redis outage', 'redis-server on PATH', hasRedisServer, () => {
   describe('cluster through a Redis outage', () => {

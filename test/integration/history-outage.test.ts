@@ -12,13 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerState } from '../../src/broker/broker.js';
-import type { PubSubBroker } from '../../src/broker/pubsub.js';
 import { parseClusterNodes } from '../../src/broker/redis-cluster.js';
 import { keySlot } from '../../src/broker/slot.js';
 import { targetTopic } from '../../src/broker/wire.js';
-import type { RunningHub } from '../../src/node.js';
-import { testPrefix, withService } from '../broker-helpers.js';
+import { testPrefix, withService, untilState } from '../broker-helpers.js';
 import { closeClients, connect, startHub, stopAll, type Frame } from '../helpers.js';
 import { freeBlock, privateClusterScript, startCluster, stopShard } from '../private-cluster.js';
 import { freePort, hasRedisServer, killRedis, startRedis } from '../redis-server.js';
@@ -26,18 +23,6 @@ import { historyChannels, KEY, publish } from './history-cluster.suite.js';
 
 type Position = { offset: number; epoch: string };
 const positionOf = (frame: Frame, channel: string) => (frame['positions'] as Record<string, Position>)[channel] as Position;
-
-function untilState(hub: RunningHub, state: BrokerState): Promise<void> {
-  const broker = hub.broker as PubSubBroker;
-  if (broker.health().state === state) return Promise.resolve();
-  return new Promise((resolve) => {
-    const stop = broker.onStateChange((now) => {
-      if (now !== state) return;
-      stop();
-      resolve();
-    });
-  });
-}
 
 const hubOn = (broker: Record<string, string>, prefix: string) =>
   startHub({ ...broker, redisPrefix: prefix, apiKeys: KEY, frameRate: 0, revocationSyncMs: 0, brokerConfirmTimeoutMs: 1000 }, { channels: historyChannels });
