@@ -11,6 +11,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { createLmdbItems, openItemTables, type LmdbItemTables } from './items-lmdb.js';
+import type { ItemStore } from './items.js';
 import { checkKvKey, checkKvPrefix, encodeKvValue, kvListLimit, normaliseEmail } from './rules.js';
 import {
   DuplicateUserError,
@@ -42,6 +44,8 @@ interface Tables {
   userRevocations: Database<UserRevocation, string>;
   /** UTF-8 of `${root_id}\0${key}` -> JSON text. Binary keys sort by byte = by code point. */
   kv: Database<string, Uint8Array>;
+  /** Items of collections (items-lmdb.ts). */
+  items: LmdbItemTables;
 }
 
 const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -68,6 +72,7 @@ export async function createLmdbStore(dataDir: string): Promise<Store> {
       tokenRevocations: env.openDB<TokenRevocation, string>('token_revocations', { encoding: 'json' }),
       userRevocations: env.openDB<UserRevocation, string>('user_revocations', { encoding: 'json' }),
       kv: env.openDB<string, Uint8Array>('kv', { encoding: 'string', keyEncoding: 'binary' }),
+      items: openItemTables(env),
     };
   } catch (err) {
     throw new StoreUnavailableError(`cannot open the LMDB store in ${dir}: ${describeError(err)}`, { cause: err });
@@ -81,6 +86,7 @@ class LmdbStore implements Store {
   readonly description: string;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
+  readonly items: ItemStore;
 
   constructor(
     dir: string,
@@ -88,6 +94,7 @@ class LmdbStore implements Store {
     private readonly t: Tables,
   ) {
     this.description = `lmdb:${dir}`;
+    this.items = createLmdbItems(env, t.items, (what, op) => this.run(what, op));
     this.timer = setInterval(() => {
       this.sweep().catch(() => {
         // Nothing to do: the next sweep retries, and reads skip expired revocations anyway.
