@@ -49,6 +49,11 @@ import { MemoryHistory } from './history/memory.js';
 import { HistoryBroker } from './history/broker.js';
 import { serverHistory } from './history/recovery.js';
 import type { ChannelsFile } from './channels/schema.js';
+import { loadCollections, type LoadedCollection } from './collections/loader.js';
+import { Collections } from './collections/collections.js';
+import { LiveSubscriptions } from './collections/live.js';
+import { ChangeFeed } from './collections/feed.js';
+import { CollectionFrames } from './collections/frames.js';
 
 export interface CreateHubOptions {
   readonly config: Config;
@@ -65,6 +70,8 @@ export interface CreateHubOptions {
   readonly channels?: ChannelsFile;
   /** The clock of token expiry and log suppression windows; the real one when absent (tests pass a manual one). */
   readonly clock?: Clock;
+  /** Already-loaded collections; loaded from `config.collectionsDir` when absent (none when that is unset). */
+  readonly collections?: ReadonlyMap<string, LoadedCollection>;
 }
 
 export interface RunningHub {
@@ -79,6 +86,8 @@ export interface RunningHub {
   /** The HS256 secret in use (the configured one, or this run's random one). */
   readonly jwtSecret: string;
   readonly walkers: ReadonlyMap<string, LoadedWalker>;
+  /** Items of the loaded collections, as walkers and backends use them (access rules do not bind a null identity). */
+  readonly collections: Collections;
   /** Carries notifications (and revocations) to other nodes; the in-process one without Redis. */
   readonly broker: Broker;
   /** The port of `/metrics` when `metricsPort` is set (else it is on `port`). */
@@ -134,6 +143,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const logLimiter = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS, clock }) : null;
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
+  const collectionDefs = options.collections ?? (config.collectionsDir === undefined ? new Map<string, LoadedCollection>() : await loadCollections(config.collectionsDir));
   const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, walkers));
   // History is kept in this process: one node only until it is kept in Redis (it would give each
   // node offsets of its own). Refused at start rather than wrong in a cluster.
@@ -166,6 +176,10 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   // Cluster messages (revocations, server joins) share the broker's control topic.
   const control = new ControlRouter(broker, log);
   relayRevocations(revocations, control);
+  // Item changes reach this node's live subscriptions and, over the control topic, every other node's.
+  const live = new LiveSubscriptions();
+  const feed = new ChangeFeed(live, control);
+  const collections = new Collections(collectionDefs, store, (change) => feed.publish(change));
   // Channel publications go into history on their way to the broker (one node; see history/broker.ts).
   const publisher = history === null ? null : new HistoryBroker(broker, channels, history);
   // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
@@ -196,6 +210,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     log: clientLog,
     clock,
     metrics,
+    ...(collectionDefs.size > 0 ? { collections: new CollectionFrames(collections, live, clientLog) } : {}),
   });
   // A logout (here, or on another node once synced) downgrades the sockets using those tokens.
   revocations.onRevoked(() => hub.revokeWhere(isRevoked));
@@ -274,6 +289,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const closeBudget = (ms: number) => Math.max(ms, CLOSE_GRACE_MS);
   let port: number;
   try {
+    await collections.prepare();
     await revocations.start(config.revocationSyncMs);
     await authenticator.start();
     await hub.start(transport.publisher);
@@ -340,6 +356,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     store,
     jwtSecret: secret,
     walkers,
+    collections,
     broker: innerBroker,
     metricsPort: metricsPortBound,
     drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),
