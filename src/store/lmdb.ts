@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { createLmdbItems, openItemTables, type LmdbItemTables } from './items-lmdb.js';
-import type { ItemStore } from './items.js';
+import { QueryTooBroadError, type ItemStore } from './items.js';
 import { checkKvKey, checkKvPrefix, encodeKvValue, kvListLimit, normaliseEmail } from './rules.js';
 import {
   DuplicateUserError,
@@ -109,6 +109,8 @@ class LmdbStore implements Store {
     try {
       return await op();
     } catch (err) {
+      // A query refused by its cost is the caller's to narrow, not a store failure.
+      if (err instanceof QueryTooBroadError) throw err;
       throw new StoreUnavailableError(`${this.description}: ${what} failed: ${describeError(err)}`, { cause: err });
     }
   }
