@@ -28,6 +28,7 @@ import { MeteredBroker } from './metrics/broker.js';
 import { createMetrics } from './metrics/registry.js';
 import { createMetricsRoute, serveMetrics } from './metrics/route.js';
 import { createWalkerRoute } from './http/walker-route.js';
+import { createItemsApi } from './http/items-api.js';
 import { createRedisThrottles, type RedisThrottles } from './http/redis-throttle.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
@@ -54,6 +55,7 @@ import { Collections } from './collections/collections.js';
 import { LiveSubscriptions } from './collections/live.js';
 import { ChangeFeed } from './collections/feed.js';
 import { CollectionFrames } from './collections/frames.js';
+import { walkerItems } from './collections/walker-items.js';
 
 export interface CreateHubOptions {
   readonly config: Config;
@@ -191,7 +193,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
   const presence = redisPresence(config, log, () => hub.presenceChannels());
-  const runner = new WalkerRunner(walkers, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(history ? { history: (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) } : {}) }, clientLog, metrics);
+  const runner = new WalkerRunner(walkers, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(history ? { history: (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) } : {}), ...(collectionDefs.size > 0 ? { items: (collection: string, owner: string) => walkerItems(collections, collection, owner) } : {}) }, clientLog, metrics);
   const hub: Hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
@@ -235,14 +237,18 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const notify = createNotifyRoutes({ keys: apiKeys, broker: publisher ?? broker, reach: (kind, ids) => hub.reach(kind, ids) });
   const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: history ? (channelId, o) => serverHistory(history, channels, channelId, o) : null, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
   const metricsHere = config.metricsPort === undefined;
-  const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere })));
+  const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere, collections: collectionDefs })));
   const readiness = createReadiness(() => tracker.isDraining);
   const walkerRoute = tracker.wrap(createWalkerRoute(runner, authenticator, profile));
+  const itemsApi = collectionDefs.size > 0 ? createItemsApi({ collections, authenticator, keys: apiKeys }) : null;
   const transport = createTransport({ ...config, tls }, {
     hub,
     authenticator,
     badHandshakeToken: profile.badHandshakeToken,
-    ...(profile.rest.allMethods ? { anyMethodRoutes: { '/walker/:name': walkerRoute, '/walker/:name/:node': walkerRoute } } : {}),
+    anyMethodRoutes: {
+      ...(profile.rest.allMethods ? { '/walker/:name': walkerRoute, '/walker/:name/:node': walkerRoute } : {}),
+      ...(itemsApi ? { '/items/:collection': tracker.wrap(itemsApi.collection), '/items/:collection/:id': tracker.wrap(itemsApi.item) } : {}),
+    },
     postRoutes: {
       ...(profile.rest.allMethods ? {} : { '/walker/:name': walkerRoute }),
       '/user/register': tracker.wrap(accounts.register, { budgeted: true }),
