@@ -16,7 +16,7 @@ import { standaloneEnv } from '../helpers.js';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
-const PACKAGE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'demo', 'walkers', 'README.md'];
+const PACKAGE_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'demo', 'walkers', 'collections', 'README.md'];
 const tmp = mkdtempSync(join(tmpdir(), 'walker-hub-package-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
