@@ -44,12 +44,13 @@ export class LiveSubscriptions {
 
   /** Adds (or, for a uid it holds already, replaces) a subscription; false when the connection holds too many. */
   add(sub: LiveSubscription): boolean {
-    let mine = this.bySubscriber.get(sub.subscriber);
     const key = sub.uid ?? `\u0000${++this.anonymous}`;
     sub.key = key;
-    const previous = mine?.get(key);
-    if (previous === undefined && (mine?.size ?? 0) >= MAX_SUBSCRIPTIONS_PER_CONNECTION) return false;
+    const previous = this.bySubscriber.get(sub.subscriber)?.get(key);
+    if (previous === undefined && (this.bySubscriber.get(sub.subscriber)?.size ?? 0) >= MAX_SUBSCRIPTIONS_PER_CONNECTION) return false;
+    // Dropping the one replaced may remove the subscriber's (then empty) map: look it up after.
     if (previous !== undefined) this.drop(key, previous);
+    let mine = this.bySubscriber.get(sub.subscriber);
     if (mine === undefined) this.bySubscriber.set(sub.subscriber, (mine = new Map()));
     mine.set(key, sub);
     let set = this.byCollection.get(sub.collection.name);

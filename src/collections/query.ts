@@ -125,13 +125,12 @@ export function compileQuery(collection: LoadedCollection, query: ItemQuery | un
   let chosen: string[] | null = null;
   if (q.fields !== undefined) {
     const list = names(q.fields);
-    if (!list.includes('*')) {
-      chosen = [];
-      for (const name of list) {
-        if (paths.has(name)) chosen.push(name);
-        else issues.push({ path: 'query.fields', message: `unknown field "${name}" (fields: *, ${known()})` });
-      }
+    const picked: string[] = [];
+    for (const name of list) {
+      if (paths.has(name)) picked.push(name);
+      else if (name !== '*') issues.push({ path: 'query.fields', message: `unknown field "${name}" (fields: *, ${known()})` });
     }
+    if (!list.includes('*')) chosen = picked;
   }
   if (issues.length > 0) throw new HubError('invalid_query', `Invalid query on collection "${collection.name}"`, { issues });
 

@@ -93,7 +93,7 @@ describe('items frames', () => {
     const bad = await items(alice.client, { collection: 'notes', action: 'read', query: { filter: { colour: { _eq: 1 }, n: { _like: 2 }, _not: [] }, sort: '-size', fields: ['*', 'nope'] } });
     expect(bad).toMatchObject({ type: 'error', error: { code: 'invalid_query' } });
     const issues = (bad['error'] as { issues: Array<{ path: string; message: string }> }).issues;
-    expect(issues.map((i) => i.path)).toEqual(['query.filter.colour', 'query.filter.n._like', 'query.filter._not', 'query.sort']);
+    expect(issues.map((i) => i.path)).toEqual(['query.filter.colour', 'query.filter.n._like', 'query.filter._not', 'query.sort', 'query.fields']);
     expect(issues[0]?.message).toContain('unknown field "colour"');
     expect(issues[1]?.message).toContain('unknown operator "_like"');
     expect(issues[3]?.message).toContain('unknown field "size"');
