@@ -14,9 +14,15 @@ import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from './live.js';
 
 type Fail = (err: HubError) => void;
 
+/** `items` requests and subscription inits one connection may have waiting on the store at once. */
+export const MAX_INFLIGHT_ITEM_REQUESTS = 64;
+
 const actorOf = (subscriber: Subscriber): Actor => ({ identity: subscriber.identity, owner: subscriber.identity.root_id });
 
 export class CollectionFrames {
+  /** Store work in flight per connection (entries leave at zero, so closed connections leave none). */
+  private readonly inflight = new Map<Subscriber, number>();
+
   constructor(
     private readonly collections: Collections,
     private readonly live: LiveSubscriptions,
@@ -24,7 +30,23 @@ export class CollectionFrames {
   ) {}
 
   items(session: Subscriber, frame: FrameOf<'items'>, fail: Fail): void {
-    this.answer(this.itemsReply(session, frame), session, frame.uid, fail);
+    const done = this.admit(session);
+    if (done === null) return fail(new HubError('too_many_requests', `At most ${MAX_INFLIGHT_ITEM_REQUESTS} items requests may wait on the store at once per connection`));
+    const reply = this.itemsReply(session, frame);
+    reply.then(done, done);
+    this.answer(reply, session, frame.uid, fail);
+  }
+
+  /** Counts one more request of the connection in flight; null when it has too many. Returns its release. */
+  private admit(session: Subscriber): (() => void) | null {
+    const count = this.inflight.get(session) ?? 0;
+    if (count >= MAX_INFLIGHT_ITEM_REQUESTS) return null;
+    this.inflight.set(session, count + 1);
+    return () => {
+      const left = (this.inflight.get(session) ?? 1) - 1;
+      if (left === 0) this.inflight.delete(session);
+      else this.inflight.set(session, left);
+    };
   }
 
   private async itemsReply(session: Subscriber, frame: FrameOf<'items'>): Promise<string> {
@@ -67,9 +89,15 @@ export class CollectionFrames {
       const collection = this.collections.get(frame.collection ?? '');
       this.collections.checkAccess(collection, 'read', actor);
       const compiled = this.collections.compile(collection, frame.query);
+      const done = this.admit(session);
+      if (done === null) throw new HubError('too_many_requests', `At most ${MAX_INFLIGHT_ITEM_REQUESTS} items requests may wait on the store at once per connection`);
       sub = { subscriber: session, uid: frame.uid, collection, filter: compiled.store.filter, project: compiled.project, fieldsKey: compiled.fieldsKey, event: frame.event, pending: [] };
-      if (!this.live.add(sub)) throw new HubError('forbidden', `A connection may hold at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} data subscriptions`);
+      if (!this.live.add(sub)) {
+        done();
+        throw new HubError('forbidden', `A connection may hold at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} data subscriptions`);
+      }
       const init = this.collections.query(collection, actor, compiled);
+      init.then(done, done);
       init.then(
         (items) => this.live.started(sub, items),
         (err: unknown) => {

@@ -128,3 +128,29 @@ describe('LiveSubscriptions', () => {
     expect(alice.conn.sent.at(-1)).toMatchObject({ event: 'delete', data: ['same'] });
   });
 });
+
+describe('CollectionFrames', () => {
+  it('lets a connection have at most MAX_INFLIGHT_ITEM_REQUESTS items requests waiting on the store', async () => {
+    const { CollectionFrames, MAX_INFLIGHT_ITEM_REQUESTS } = await import('../../src/collections/frames.js');
+    const { silentLogger } = await import('../../src/log.js');
+    const waiting: Array<() => void> = [];
+    // Only what `items` create uses: each create waits until the test releases it.
+    const fake = { create: () => new Promise((resolve) => waiting.push(() => resolve([{ id: 'x' }]))) };
+    const frames = new CollectionFrames(fake as never, new LiveSubscriptions(), silentLogger);
+    const alice = subscriber(user('n::a'));
+    const failures: string[] = [];
+    const create = () => frames.items(alice, { type: 'items', collection: 'notes', action: 'create', data: { title: 't', n: 1 } }, (err) => failures.push(err.code));
+    for (let i = 0; i < MAX_INFLIGHT_ITEM_REQUESTS; i++) create();
+    expect(failures).toEqual([]);
+    create();
+    expect(failures).toEqual(['too_many_requests']);
+    // Another connection is not held up by alice's.
+    frames.items(subscriber(user('n::b')), { type: 'items', collection: 'notes', action: 'create', data: {} }, (err) => failures.push(err.code));
+    expect(failures).toHaveLength(1);
+    waiting.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(alice.conn.sent.at(-1)).toMatchObject({ type: 'items', data: { id: 'x' } });
+    create();
+    expect(failures).toHaveLength(1);
+  });
+});
