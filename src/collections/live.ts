@@ -111,7 +111,7 @@ export class LiveSubscriptions {
   deliver(change: ItemChange): void {
     const subs = this.byCollection.get(change.collection);
     if (subs === undefined) return;
-    // One change is usually one item: its projection is encoded once per distinct field list.
+    // One change is usually one item: its frame is encoded once per distinct field list and uid.
     const encoded = new Map<string, string>();
     for (const sub of subs) {
       const conn = sub.subscriber.conn;
@@ -129,13 +129,14 @@ export class LiveSubscriptions {
       }
       if (upserted.length > 0 && (sub.event === undefined || sub.event === change.action)) {
         const event: SubscriptionEvent = change.action === 'create' ? 'create' : 'update';
-        let data: string;
         if (upserted.length === 1) {
-          const key = `${sub.fieldsKey}\u0000${(upserted[0] as StoredItem).id}`;
-          data = encoded.get(key) ?? JSON.stringify([sub.project(upserted[0] as StoredItem)]);
-          encoded.set(key, data);
-        } else data = JSON.stringify(upserted.map(sub.project));
-        this.send(sub, conn, encode.subscription(event, data, sub.uid));
+          // Subscribers with the same fields and uid (an app's many users) get the very same text.
+          const only = upserted[0] as StoredItem;
+          const key = `${sub.fieldsKey}\u0000${only.id}\u0000${sub.uid ?? '\u0001'}`;
+          let frame = encoded.get(key);
+          if (frame === undefined) encoded.set(key, (frame = encode.subscription(event, JSON.stringify([sub.project(only)]), sub.uid)));
+          this.send(sub, conn, frame);
+        } else this.send(sub, conn, encode.subscription(event, JSON.stringify(upserted.map(sub.project)), sub.uid));
       }
       if (removed.length > 0 && (sub.event === undefined || sub.event === 'delete')) this.send(sub, conn, encode.subscription('delete', JSON.stringify(removed), sub.uid));
     }
