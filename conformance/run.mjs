@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Walker Hub / jac-cloud WebSocket + REST conformance: replays jac-cloud's WebSocket document and
- * the profile table (README, "Coming from jac-cloud") against any server.
+ * the profile table (docs/jac-cloud.md) against any server.
  *
  *   npm run conformance -- ws://host:port [--profile jac-cloud|native] [--secret S] [--extensions] [--timeout MS]
  *

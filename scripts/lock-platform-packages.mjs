@@ -28,6 +28,8 @@ for (const entry of Object.values(lock.packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0)));
+// npm orders lock entries with localeCompare(…, 'en') (case-insensitive first: `undici-types` before
+// `uWebSockets.js`); any other order makes the next `npm install` rewrite the file.
+lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b, 'en'))));
 writeFileSync(file, JSON.stringify(lock, null, 2) + '\n');
 console.log(`added ${added} platform entries`);

@@ -1,5 +1,7 @@
 /** `walker-hub` command: parse config once, load walkers, listen, shut down cleanly on signals. */
 import { configHelp, ConfigError, loadConfig } from './config.js';
+// Before any walker loads: registers the API that require('walker-hub') hands CommonJS walkers (index.ts).
+import './index.js';
 import { LogLimiter } from './log-limiter.js';
 import { createLogger } from './log.js';
 import { CLOSE_GRACE_MS, createHub, LOG_INTERVAL_MS } from './node.js';

@@ -11,7 +11,10 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
-/** key -> flag, env var, schema, help. The README's configuration table mirrors this. */
+/**
+ * key -> flag, env var, schema, help (the meaning, shown by `--help` and in docs/configuration.md,
+ * which `npm run docs:config` generates from this table and `docNotes` below).
+ */
 const fields = {
   host: { flag: 'host', env: 'WALKER_HUB_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'interface to listen on' },
   port: { flag: 'port', env: 'WALKER_HUB_PORT', schema: int(0, 65535).default(8000), help: 'TCP port (0 picks a free one)' },
@@ -20,15 +23,15 @@ const fields = {
     flag: 'collections',
     env: 'WALKER_HUB_COLLECTIONS',
     schema: optionalString,
-    help: 'folder of collection modules (docs/collections.md); unset: ./collections when it exists, else none',
+    help: 'folder of collection modules: live data with CRUD and change subscriptions, the Directus way',
   },
   jwtSecret: {
     flag: 'jwt-secret',
     env: 'WALKER_HUB_JWT_SECRET',
     schema: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-    help: 'HS256 secret (random per start if unset)',
+    help: 'HS256 secret of the hub\'s tokens and of trusted backends\' tokens, at least 32 characters (the random one does not survive a restart)',
   },
-  jwksUrl: { flag: 'jwks-url', env: 'WALKER_HUB_JWKS_URL', schema: optionalString.pipe(z.url().optional()), help: 'JWKS URL of an external identity provider' },
+  jwksUrl: { flag: 'jwks-url', env: 'WALKER_HUB_JWKS_URL', schema: optionalString.pipe(z.url().optional()), help: 'JWKS URL of an external identity provider; needs --jwt-issuer and --jwt-audience' },
   jwtIssuer: { flag: 'jwt-issuer', env: 'WALKER_HUB_JWT_ISSUER', schema: optionalString, help: 'required `iss` of identity-provider (JWKS) tokens' },
   jwtAudience: { flag: 'jwt-audience', env: 'WALKER_HUB_JWT_AUDIENCE', schema: optionalString, help: 'required `aud` of identity-provider (JWKS) tokens; also put in the hub\'s own tokens' },
   jwtTrustClaims: {
@@ -48,7 +51,7 @@ const fields = {
     flag: 'store-timeout',
     env: 'WALKER_HUB_STORE_TIMEOUT',
     schema: int(100, 600_000).default(5000),
-    help: 'longest wait for one store operation, ms; past it the call fails with store_unavailable (503)',
+    help: 'longest wait for one store operation, ms; past it the call fails with store_unavailable (503), though a MongoDB write may still happen later',
   },
   tokenTtlSec: { flag: 'token-ttl', env: 'WALKER_HUB_TOKEN_TTL', schema: int(60, 366 * 24 * 3600).default(12 * 3600), help: 'lifetime of issued tokens, seconds' },
   passwordHashCost: { flag: 'scrypt-cost', env: 'WALKER_HUB_SCRYPT_COST', schema: int(10, 20).default(15), help: 'scrypt cost for passwords, log2(N)' },
@@ -62,9 +65,9 @@ const fields = {
     flag: 'peer-events',
     env: 'WALKER_HUB_PEER_EVENTS',
     schema: z.enum(['authenticated', 'public', 'off']).optional(),
-    help: 'who may send client/channel/user frames (default: authenticated; jac-cloud profile: public)',
+    help: 'who may send client/channel/user frames: authenticated, public or off',
   },
-  maxPayloadBytes: { flag: 'max-payload', env: 'WALKER_HUB_MAX_PAYLOAD', schema: int(1024, 16 * 1024 * 1024).optional(), help: 'largest WebSocket frame, bytes (default 65536; jac-cloud profile: 16777216)' },
+  maxPayloadBytes: { flag: 'max-payload', env: 'WALKER_HUB_MAX_PAYLOAD', schema: int(1024, 16 * 1024 * 1024).optional(), help: 'largest WebSocket frame, bytes' },
   maxBodyBytes: { flag: 'max-body', env: 'WALKER_HUB_MAX_BODY', schema: int(1024, 64 * 1024 * 1024).default(1024 * 1024), help: 'largest REST body, bytes' },
   maxBackpressureBytes: {
     flag: 'max-backpressure',
@@ -76,9 +79,9 @@ const fields = {
     flag: 'idle-timeout',
     env: 'WALKER_HUB_IDLE_TIMEOUT',
     schema: int(0, 960).refine((s) => s === 0 || s >= 8, 'must be 0 or between 8 and 960').default(120),
-    help: 'close silent sockets after, seconds (0 = never, else 8..960; pings keep sockets alive)',
+    help: 'close silent sockets after, seconds (0 = never, else at least 8; the hub pings, so only dead sockets go silent)',
   },
-  walkerTimeoutMs: { flag: 'walker-timeout', env: 'WALKER_HUB_WALKER_TIMEOUT', schema: int(1, 3_600_000).optional(), help: 'longest a walker may run, ms (default 30000; jac-cloud profile: 3600000, the maximum)' },
+  walkerTimeoutMs: { flag: 'walker-timeout', env: 'WALKER_HUB_WALKER_TIMEOUT', schema: int(1, 3_600_000).optional(), help: 'longest a walker may run, ms (jac-cloud profile: the maximum, one hour, stands in for none)' },
   maxInflightWalkers: { flag: 'max-inflight', env: 'WALKER_HUB_MAX_INFLIGHT', schema: int(1, 10_000).default(64), help: 'walkers running at once per connection' },
   maxInflightBytes: {
     flag: 'max-inflight-bytes',
@@ -117,7 +120,7 @@ const fields = {
     flag: 'max-connections',
     env: 'WALKER_HUB_MAX_CONNECTIONS',
     schema: z.preprocess((v) => (v === '' ? undefined : v), int(0, 10_000_000).optional()),
-    help: 'WebSocket connections at once (0 = no cap; default: open-file limit minus a reserve)',
+    help: 'WebSocket connections at once (0 = no cap)',
   },
   maxConnectionsPerIp: {
     flag: 'max-connections-per-ip',
@@ -152,7 +155,7 @@ const fields = {
     flag: 'fd-guard',
     env: 'WALKER_HUB_FD_GUARD',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
-    help: 'stop accepting while open files are near the limit, resume below it',
+    help: 'stop accepting while fewer than 32 file descriptors are free, resume at 96 (false = off)',
   },
   allowedOrigins: {
     flag: 'allowed-origins',
@@ -164,9 +167,9 @@ const fields = {
     help: 'comma-separated Origins allowed to upgrade (empty = any; requests without Origin are allowed)',
   },
   tlsCert: { flag: 'tls-cert', env: 'WALKER_HUB_TLS_CERT', schema: optionalString, help: 'PEM certificate (chain) file: serve https:// and wss:// on the port (with --tls-key)' },
-  tlsKey: { flag: 'tls-key', env: 'WALKER_HUB_TLS_KEY', schema: optionalString, help: 'PEM private key file of --tls-cert' },
-  tlsPassphrase: { flag: 'tls-passphrase', env: 'WALKER_HUB_TLS_PASSPHRASE', schema: optionalString, help: 'passphrase of an encrypted --tls-key' },
-  tlsCa: { flag: 'tls-ca', env: 'WALKER_HUB_TLS_CA', schema: optionalString, help: 'PEM file of intermediate certificates sent after --tls-cert' },
+  tlsKey: { flag: 'tls-key', env: 'WALKER_HUB_TLS_KEY', schema: optionalString, help: 'PEM private key file of --tls-cert; checked at start (missing, unreadable, not a key, not the certificate\'s: exit 2 with the reason)' },
+  tlsPassphrase: { flag: 'tls-passphrase', env: 'WALKER_HUB_TLS_PASSPHRASE', schema: optionalString, help: 'passphrase of an encrypted --tls-key (prefer the environment: flags show in ps)' },
+  tlsCa: { flag: 'tls-ca', env: 'WALKER_HUB_TLS_CA', schema: optionalString, help: 'PEM file of intermediate certificates sent after --tls-cert (or put the full chain in --tls-cert)' },
   compression: {
     flag: 'compression',
     env: 'WALKER_HUB_COMPRESSION',
@@ -194,19 +197,19 @@ const fields = {
       .default('')
       .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k !== ''))
       .pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))),
-    help: 'server API keys for POST /api/notify, comma-separated (several for rotation; none = the route answers 404)',
+    help: 'server API keys for POST /api/notify, comma-separated (several for rotation), each at least 16 characters; none = the push routes answer 404. Prefer the environment: flags show in ps',
   },
   drainTimeoutMs: {
     flag: 'drain-timeout',
     env: 'WALKER_HUB_DRAIN_TIMEOUT',
     schema: int(0, 3_600_000).default(10_000),
-    help: 'on SIGTERM/SIGINT, longest wait for in-flight requests and walkers before closing, ms',
+    help: 'on SIGTERM/SIGINT, longest wait for in-flight requests and walkers before closing, ms; closing after it takes at most 1 s more',
   },
   metricsPort: {
     flag: 'metrics-port',
     env: 'WALKER_HUB_METRICS_PORT',
     schema: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
-    help: 'serve GET /metrics on this port (same host) instead of the main one (unset = main port)',
+    help: 'serve GET /metrics on this port (same host) instead of the main one (0 picks a free one)',
   },
   logFormat: {
     flag: 'log-format',
@@ -218,13 +221,13 @@ const fields = {
     flag: 'redis-url',
     env: 'REDIS_URL',
     schema: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()),
-    help: 'carry notifications between nodes over this Redis (pub/sub)',
+    help: 'carry notifications between nodes over this Redis (redis:// or rediss://, pub/sub)',
   },
   redisClusterNodes: {
     flag: 'redis-cluster-nodes',
     env: 'REDIS_CLUSTER_NODES',
     schema: optionalString.pipe(z.string().regex(/^(\[[^\]]+\]|[^\s,:]+):\d{1,5}(,(\[[^\]]+\]|[^\s,:]+):\d{1,5})*$/, 'must be host:port,host:port,...').optional()),
-    help: 'carry notifications between nodes over this Redis Cluster (sharded pub/sub, Redis 7+)',
+    help: 'carry notifications between nodes over this Redis Cluster instead: host:port,host:port,... (sharded pub/sub, Redis 7+); not together with REDIS_URL',
   },
   redisPrefix: {
     flag: 'redis-prefix',
@@ -242,13 +245,13 @@ const fields = {
     flag: 'protocol',
     env: 'WALKER_HUB_PROTOCOL',
     schema: z.enum(['native', 'jac-cloud']).default('native'),
-    help: 'wire profile: native (typed frames, strict auth) or jac-cloud (drop-in for jac-cloud clients)',
+    help: 'wire profile: native (typed frames, strict auth) or jac-cloud (drop-in for jac-cloud clients); it sets the defaults marked jac-cloud profile, which a value you set still overrides',
   },
   channelsFile: {
     flag: 'channels',
     env: 'WALKER_HUB_CHANNELS',
     schema: optionalString,
-    help: 'JSON file of channel namespaces (permissions, presence, join/leave); unset: every channel public, as in jac-cloud',
+    help: 'JSON file of channel namespaces (permissions, subscribe walkers, presence, join/leave, history), checked at start; unset: every channel open, as in jac-cloud',
   },
   presenceTtlSec: {
     flag: 'presence-ttl',
@@ -256,13 +259,42 @@ const fields = {
     schema: int(3, 3600).default(60),
     help: 'with Redis: seconds after which the presence entries of a node that stopped refreshing them (it died) vanish',
   },
+  watch: {
+    flag: 'watch',
+    env: 'WALKER_HUB_WATCH',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(false),
+    bare: 'true',
+    help: 'reload walkers when their files change, without a restart (npm run dev turns it on; `--watch` alone means true)',
+  },
   demo: {
     flag: 'demo',
     env: 'WALKER_HUB_DEMO',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(true),
     help: 'serve the demo page at / (false = off: / is a 404 like any unknown route)',
   },
-} satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
+} satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string; bare?: string }>;
+
+/**
+ * For docs/configuration.md (and `--help`): `shownDefault` where the schema's default does not say
+ * it (computed at start, or none), `see` a docs page with more about the option.
+ */
+const docNotes: { readonly [K in keyof typeof fields]?: { readonly shownDefault?: string; readonly see?: string } } = {
+  jwtSecret: { shownDefault: 'random per start', see: 'auth.md' },
+  jwksUrl: { see: 'auth.md' },
+  storeTimeoutMs: { see: 'operations.md' },
+  maxConnections: { shownDefault: 'open-file limit − open at start − 128 (10000 if unreadable)', see: 'operations.md' },
+  trustedProxies: { shownDefault: 'none', see: 'operations.md' },
+  allowedOrigins: { shownDefault: 'any' },
+  tlsCert: { shownDefault: 'plain HTTP', see: 'deployment.md' },
+  apiKeys: { shownDefault: 'none (push API off)', see: 'rest-and-push.md' },
+  drainTimeoutMs: { see: 'operations.md' },
+  metricsPort: { shownDefault: 'the main port' },
+  redisUrl: { see: 'cluster.md' },
+  redisClusterNodes: { see: 'cluster.md' },
+  protocol: { see: 'jac-cloud.md' },
+  channelsFile: { see: 'channels.md' },
+  collectionsDir: { shownDefault: './collections when it exists, else none', see: 'collections.md' },
+};
 
 type Fields = typeof fields;
 export type WireProtocol = 'native' | 'jac-cloud';
@@ -331,7 +363,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses flags (`--port 9000` or `--port=9000`) and env vars; flags win. Throws ConfigError listing every problem. */
+/** Parses flags (`--port 9000`, `--port=9000`, a bare `--watch`) and env vars; flags win. Throws ConfigError listing every problem. */
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -348,7 +380,10 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       problems.push(`unknown argument "${arg}" (see --help)`);
       continue;
     }
-    const value = m[2] ?? argv[++i];
+    // A flag with a `bare` value may stand alone (`--watch`): when no value follows it, or the next argument is a flag.
+    const bare = (fields[key as keyof Fields] as { bare?: string }).bare;
+    const next = argv[i + 1];
+    const value = m[2] ?? (bare !== undefined && (next === undefined || next.startsWith('--')) ? bare : argv[++i]);
     if (value === undefined) problems.push(`--${m[1]} needs a value`);
     else raw[key] = value;
   }
@@ -372,10 +407,62 @@ export function parseConfig(raw: Record<string, unknown>, problems: string[] = [
 }
 
 export function configHelp(): string {
-  const rows = Object.entries(fields).map(([key, f]) => {
-    const def = f.schema.safeParse(undefined);
-    const shown = def.success && def.data !== undefined ? ` (default ${String(def.data)})` : '';
-    return `  --${f.flag.padEnd(17)} ${f.env.padEnd(28)} ${f.help}${shown}   [${key}]`;
+  const rows = configReference().map((o) => {
+    const jac = o.jacCloudDefault !== null ? `; jac-cloud profile: ${o.jacCloudDefault}` : '';
+    const shown = o.default !== '' ? ` (default ${o.default}${jac})` : '';
+    return `  --${o.flag.padEnd(17)} ${o.env.padEnd(28)} ${o.meaning}${shown}   [${o.key}]`;
   });
   return ['Usage: walker-hub [options]', '', 'Options (flag, environment variable, meaning):', ...rows].join('\n');
+}
+
+/** One row of the configuration reference (docs/configuration.md). */
+export interface ConfigOption {
+  readonly key: string;
+  readonly flag: string;
+  readonly env: string;
+  /** The default: a value (`literal`), a description of one ('' when there is none). */
+  readonly default: string;
+  readonly literal: boolean;
+  /** The jac-cloud profile's default, where it differs by profile. */
+  readonly jacCloudDefault: string | null;
+  /** Bounds of a numeric option, as "min–max". */
+  readonly range: string | null;
+  readonly meaning: string;
+  /** A docs page (file name in docs/) with more about it. */
+  readonly see: string | null;
+}
+
+function defaultText(value: unknown): string {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) return '';
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/** The bounds of an integer option (through its default / optional wrappers), else null. */
+function rangeOf(schema: z.ZodType): string | null {
+  let inner: unknown = schema;
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap();
+  if (!(inner instanceof z.ZodNumber) || inner.minValue === null || inner.maxValue === null) return null;
+  return `${inner.minValue}–${inner.maxValue}`;
+}
+
+/** Every option in schema order, for `--help` and the generated configuration page. */
+export function configReference(): ConfigOption[] {
+  return Object.entries(fields).map(([key, f]): ConfigOption => {
+    const note = docNotes[key as keyof Fields];
+    const shown = note?.shownDefault;
+    const profiled = key in protocolDefaults.native ? (key as ProfiledKey) : null;
+    const parsed = f.schema.safeParse(undefined);
+    const value = profiled !== null ? String(protocolDefaults.native[profiled]) : parsed.success ? defaultText(parsed.data) : '';
+    return {
+      key,
+      flag: f.flag,
+      env: f.env,
+      default: shown ?? value,
+      literal: shown === undefined && value !== '',
+      jacCloudDefault: profiled !== null ? String(protocolDefaults['jac-cloud'][profiled]) : null,
+      range: rangeOf(f.schema),
+      meaning: f.help,
+      see: note?.see ?? null,
+    };
+  });
 }

@@ -37,6 +37,7 @@ export const errorCatalogue = {
   unavailable: { status: 503, message: 'Server is shutting down' },
   server_full: { status: 503, message: 'The hub is at its connection limit; try again later' },
   presence_unavailable: { status: 503, message: 'Presence cannot be read while the cluster store (Redis) is unreachable' },
+  history_unavailable: { status: 503, message: 'Channel history cannot be written or read while the cluster store (Redis) is unreachable' },
   store_unavailable: { status: 503, message: 'The data store is unavailable; try again shortly' },
   walker_timeout: { status: 504, message: 'Walker did not finish in time' },
   unknown_collection: { status: 404, message: 'Unknown collection' },
@@ -111,6 +112,11 @@ export const closeCodes = {
    * to confirm a subscription (src/hub/hold.ts). Reconnect, and wait for replies before sending more.
    */
   heldOverflow: 4009,
+  /**
+   * More than 10,000 live publications arrived for one channel while this socket's recovery read
+   * its history (history/streams.ts): they could no longer be kept in order. Reconnect and recover.
+   */
+  recoveryBacklog: 4010,
   /** The `?channel_id=` channel was refused by its namespace's subscribe walker after the upgrade (one that answered asynchronously). */
   forbiddenChannel: 4403,
 } as const;

@@ -10,3 +10,9 @@ export type { AccessLevel, CollectionDefinition, CollectionSpec, ItemAction } fr
 export { loadCollections, collectionsFrom, CollectionLoadError } from './collections/loader.js';
 export { PUBLIC_ROOT_ID } from './auth/identity.js';
 export { HubError, errorCatalogue, type ErrorCode } from './errors.js';
+
+// For CommonJS walkers: require('walker-hub') (require.cjs at the package root) hands them this
+// very module's exports, the running hub's own defineWalker and zod. Node 20 cannot require an ES
+// module, so the hub registers its API where the CommonJS side can find it.
+import * as api from './index.js';
+(globalThis as Record<symbol, unknown>)[Symbol.for('walker-hub.api')] ??= api;

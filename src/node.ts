@@ -29,7 +29,7 @@ import { createMetrics } from './metrics/registry.js';
 import { createMetricsRoute, serveMetrics } from './metrics/route.js';
 import { createWalkerRoute } from './http/walker-route.js';
 import { createItemsApi } from './http/items-api.js';
-import { createRedisThrottles, type RedisThrottles } from './http/redis-throttle.js';
+import type { RedisThrottles } from './http/redis-throttle.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
 import { closeWithin } from './shutdown.js';
@@ -39,16 +39,21 @@ import { createTransport } from './transport/uws.js';
 import { checkTlsFiles, TlsFilesError, watchTlsFiles, type TlsFiles, type TlsSummary } from './transport/tls.js';
 import { loadWalkers, type LoadedWalker } from './walkers/loader.js';
 import { WalkerRunner } from './walkers/runner.js';
+import { WalkerRegistry } from './walkers/registry.js';
+import { watchWalkers, type WalkerWatcher } from './walkers/watch.js';
 import { profiles } from './profiles/index.js';
-import { loadChannelsFile } from './channels/load.js';
-import { redisTargetOf } from './broker/redis-clients.js';
-import { RedisPresence } from './presence/redis.js';
+import { channelsFileProblems, loadChannelsFile } from './channels/load.js';
+import { redisTargetOf } from './broker/redis-target.js';
+import type { RedisPresence } from './presence/redis.js';
 import type { PresenceClient } from './protocol.js';
 import type { MaybePromise } from './maybe.js';
 import { ChannelPolicy } from './channels/policy.js';
 import { MemoryHistory } from './history/memory.js';
 import { HistoryBroker } from './history/broker.js';
-import { serverHistory } from './history/recovery.js';
+import { serverHistory, sharedServerHistory } from './history/recovery.js';
+import { RedisHistory } from './history/redis.js';
+import { HistoryStreams } from './history/streams.js';
+import { PubSubBroker } from './broker/pubsub.js';
 import type { ChannelsFile } from './channels/schema.js';
 import { loadCollections, type LoadedCollection } from './collections/loader.js';
 import { Collections } from './collections/collections.js';
@@ -87,6 +92,7 @@ export interface RunningHub {
   readonly store: Store;
   /** The HS256 secret in use (the configured one, or this run's random one). */
   readonly jwtSecret: string;
+  /** The walkers served now (with `watch`, a later read may see a newer set). */
   readonly walkers: ReadonlyMap<string, LoadedWalker>;
   /** Items of the loaded collections, as walkers and backends use them (access rules do not bind a null identity). */
   readonly collections: Collections;
@@ -145,14 +151,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const logLimiter = config.logLimit > 0 ? new LogLimiter({ lines: config.logLimit, intervalMs: LOG_INTERVAL_MS, clock }) : null;
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
+  const registry = new WalkerRegistry(walkers);
   const collectionDefs = options.collections ?? (config.collectionsDir === undefined ? new Map<string, LoadedCollection>() : await loadCollections(config.collectionsDir));
   const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, walkers));
-  // History is kept in this process: one node only until it is kept in Redis (it would give each
-  // node offsets of its own). Refused at start rather than wrong in a cluster.
-  if (channels.anyHistory && (config.redisUrl !== undefined || config.redisClusterNodes !== undefined)) {
-    throw new ConfigError(['channels file: history (history_size/history_ttl) is kept in memory on one node; this version cannot keep it for a cluster (Redis configured)']);
-  }
-  const history = channels.anyHistory ? new MemoryHistory() : null;
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
@@ -171,7 +172,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const store = withDeadline(opened, { timeoutMs: config.storeTimeoutMs, onTimeout: (op) => metrics.storeTimedOut(op) });
   // The wire profile, chosen once: its broker and authenticator wrappers are no-ops in the native profile.
   const profile = profiles[config.protocol];
-  const innerBroker = options.broker ?? createBroker(config, log);
+  const innerBroker = options.broker ?? (await createBroker(config, log));
   const broker = new MeteredBroker(profile.broker(innerBroker), metrics);
   const tracker = new RequestTracker(metrics);
   const revocations = new Revocations(store, log);
@@ -182,18 +183,26 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const live = new LiveSubscriptions();
   const feed = new ChangeFeed(live, control);
   const collections = new Collections(collectionDefs, store, (change) => feed.publish(change));
-  // Channel publications go into history on their way to the broker (one node; see history/broker.ts).
-  const publisher = history === null ? null : new HistoryBroker(broker, channels, history);
+  // Channel history: in this process on one node; in the broker's Redis in a cluster, so every node
+  // gives a channel the same offsets (history/redis.ts). Publications go into it on their way to the broker.
+  const link = channels.anyHistory && innerBroker instanceof PubSubBroker ? innerBroker.historyLink() : null;
+  if (channels.anyHistory && link === null && (config.redisUrl !== undefined || config.redisClusterNodes !== undefined)) {
+    throw new ConfigError(['channels file: history needs the Redis broker in a cluster, and this broker is not one']);
+  }
+  const history = channels.anyHistory && link === null ? new MemoryHistory() : null;
+  const sharedHistory = link === null ? null : { store: new RedisHistory(link, config.brokerConfirmTimeoutMs), streams: new HistoryStreams() };
+  const publisher = !channels.anyHistory ? null : new HistoryBroker(broker, channels, history, sharedHistory === null ? null : { ...sharedHistory, log: clientLog, failed: () => metrics.historyFailed() });
+  const readServerHistory = history !== null ? (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) : sharedHistory !== null ? (channelId: string, o: HistoryOptionsIn) => sharedServerHistory(sharedHistory.store, channels, channelId, o) : null;
   // With Redis configured, the login/register budgets live there too, so they hold cluster-wide.
-  const throttles = redisThrottles(config, log);
+  const throttles = await redisThrottles(config, log);
   const isRevoked = (identity: Identity) =>
     identity.user_id !== null && revocations.isRevoked(identity.tokenId ?? undefined, identity.user_id, identity.issuedAt ?? undefined);
   const created = createAuthenticator(config, log, isRevoked);
   const authenticator = profile.authenticator(created.authenticator, () => clock.now());
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
-  const presence = redisPresence(config, log, () => hub.presenceChannels());
-  const runner = new WalkerRunner(walkers, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(history ? { history: (channelId: string, o: HistoryOptionsIn) => serverHistory(history, channels, channelId, o) } : {}), ...(collectionDefs.size > 0 ? { items: (collection: string, owner: string) => walkerItems(collections, collection, owner) } : {}) }, clientLog, metrics);
+  const presence = await redisPresence(config, log, () => hub.presenceChannels());
+  const runner = new WalkerRunner(registry, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(readServerHistory ? { history: readServerHistory } : {}), ...(collectionDefs.size > 0 ? { items: (collection: string, owner: string) => walkerItems(collections, collection, owner) } : {}) }, clientLog, metrics);
   const hub: Hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
@@ -208,6 +217,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     runner,
     broker: publisher ?? broker,
     ...(history ? { history } : {}),
+    ...(sharedHistory ? { sharedHistory } : {}),
     ...(presence ? { presence } : {}),
     log: clientLog,
     clock,
@@ -235,9 +245,17 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   });
   const apiKeys = createApiKeys(config.apiKeys);
   const notify = createNotifyRoutes({ keys: apiKeys, broker: publisher ?? broker, reach: (kind, ids) => hub.reach(kind, ids) });
-  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: history ? (channelId, o) => serverHistory(history, channels, channelId, o) : null, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
+  const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: readServerHistory, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
   const metricsHere = config.metricsPort === undefined;
-  const openApi = new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers, version: VERSION, metricsHere, collections: collectionDefs })));
+  const openApiOf = (served: ReadonlyMap<string, LoadedWalker>) => new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers: served, version: VERSION, metricsHere, collections: collectionDefs })));
+  // Rebuilt when `watch` changes the walkers, so the document always lists the routes served.
+  let openApi = openApiOf(walkers);
+  registry.onChange((served) => {
+    openApi = openApiOf(served);
+    // A subscribe walker removed or changed since the start refuses subscriptions (forbidden): say so.
+    const problems = config.channelsFile === undefined ? [] : channelsFileProblems(config.channelsFile, served);
+    if (problems.length > 0) log.warn('channels file no longer matches the walkers; affected channels refuse subscriptions until it does', { problems });
+  });
   const readiness = createReadiness(() => tracker.isDraining);
   const walkerRoute = tracker.wrap(createWalkerRoute(runner, authenticator, profile));
   const itemsApi = collectionDefs.size > 0 ? createItemsApi({ collections, authenticator, keys: apiKeys }) : null;
@@ -266,15 +284,17 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       '/openapi.json': () => ({ status: 200, body: openApi }),
       ...(metricsHere ? { '/metrics': createMetricsRoute(hubMetrics) } : {}),
     },
-    health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
+    health: createHealth({ walkers: () => runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
     log: clientLog,
     metrics,
   });
   let metricsServer: { port: number; close(): Promise<void> } | null = null;
   let tlsWatch: { close(): void } | null = null;
+  let walkerWatch: WalkerWatcher | null = null;
   /** Stops the timers, then closes the rest at once, waiting at most `budgetMs` for them. */
   const shutdown = async (budgetMs: number) => {
     tlsWatch?.close();
+    walkerWatch?.close();
     transport.close();
     authenticator.close();
     revocations.stop();
@@ -301,6 +321,8 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     await hub.start(transport.publisher);
     await throttles?.started;
     await presence?.started;
+    // Only a folder the hub loaded from: walkers passed in by an embedder have no folder to watch.
+    if (config.watch && options.walkers === undefined) walkerWatch = await watchWalkers(config.walkersDir, registry, log);
     port = await transport.listen();
     if (config.metricsPort !== undefined) metricsServer = await serveMetrics(hubMetrics, config.host, config.metricsPort, log);
   } catch (err) {
@@ -361,7 +383,9 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     authenticator,
     store,
     jwtSecret: secret,
-    walkers,
+    get walkers() {
+      return registry.current;
+    },
     collections,
     broker: innerBroker,
     metricsPort: metricsPortBound,
@@ -379,16 +403,19 @@ function tlsFilesOf(config: Config): TlsFiles | undefined {
 }
 
 /** Presence in Redis (or Redis Cluster) when configured; null: the hub answers from its registry. */
-function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): RedisPresence | null {
+async function redisPresence(config: Config, log: Logger, localMembers: () => Iterable<[string, PresenceClient[]]>): Promise<RedisPresence | null> {
   const target = redisTargetOf(config);
   if (target === null) return null;
+  // Imported here, not at the top: ioredis loads only in a hub configured with Redis.
+  const { RedisPresence } = await import('./presence/redis.js');
   return new RedisPresence(target, { prefix: config.redisPrefix, ttlMs: config.presenceTtlSec * 1000, localMembers, log });
 }
 
 /** The Redis-backed throttles when Redis (or Redis Cluster) is configured; null keeps them in memory. */
-function redisThrottles(config: Config, log: Logger): RedisThrottles | null {
+async function redisThrottles(config: Config, log: Logger): Promise<RedisThrottles | null> {
   const target = redisTargetOf(config);
   if (target === null) return null;
+  const { createRedisThrottles } = await import('./http/redis-throttle.js');
   // Connection errors repeat on every retry; the first of each outage is enough in the log.
   let failing = false;
   const throttles = createRedisThrottles(target, config.redisPrefix, (err) => {

@@ -31,6 +31,11 @@ export interface Delivery {
   readonly key?: string;
   /** A frame of the hub's own (join/leave), not a publication: never stored in channel history. */
   readonly system?: boolean;
+  /**
+   * Set on a channel publication that history gave a position (in a cluster: the offset and epoch
+   * the Redis script assigned), so the node can check the stream has no gap (history/streams.ts).
+   */
+  readonly position?: { readonly offset: number; readonly epoch: string };
 }
 
 /** Returns how many local connections the frame was handed to (brokers may ignore it; metrics count it). */

@@ -69,6 +69,13 @@ export class ShardSubscribers {
     return new Map([...this.shards].map(([key, shard]) => [key, shard.topics.size]));
   }
 
+  /** A PING on the connection holding `topic` (see PubSubClient.barrier). */
+  async barrier(topic: string): Promise<void> {
+    const shard = this.held.get(topic)?.shard;
+    if (shard === undefined || shard.redis.status !== 'ready') throw new Error(`no live shard connection holds ${topic}`);
+    await shard.redis.ping();
+  }
+
   /** Opens a connection to every master; resolves when each is ready or has failed once. */
   async open(): Promise<void> {
     this.reconcile();

@@ -11,8 +11,9 @@
 import { nanoid } from 'nanoid';
 import type { Logger } from '../log.js';
 import type { Broker, BrokerHealth, BrokerState, ControlListener, DeliverLocally, Delivery, TargetKind } from './broker.js';
+import type { LuaScript, ScriptArg } from './scripts.js';
 import { Subscriptions } from './subscriptions.js';
-import { BROADCAST_ID, controlTopic, messageHead, parseMessage, parseTopic, targetTopic } from './wire.js';
+import { BROADCAST_ID, controlTopic, historyEpochOf, messageHead, parseMessage, parseTopic, targetTopic } from './wire.js';
 
 const BROADCAST_IDS: readonly string[] = [BROADCAST_ID];
 
@@ -34,6 +35,15 @@ export interface PubSubClient {
   publish(topic: string, text: string): Promise<unknown>;
   subscribe(topics: string[]): Promise<unknown>;
   unsubscribe(topics: string[]): Promise<unknown>;
+  /** Runs a Lua script on the connection that publishes (rejects at once when it is not connected). */
+  runScript(script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown>;
+  /** The command that publishes to a topic from inside a script: PUBLISH, or SPUBLISH on a cluster. */
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
+  /**
+   * Resolves once every message Redis had sent on the connection subscribed to `topic` when this
+   * was called has been received (a PING on that connection); rejects when it is not connected.
+   */
+  barrier(topic: string): Promise<void>;
   /** Quits every connection: QUIT, and after `waitMs` without a reply, drops it. */
   close(waitMs: number): Promise<void>;
 }
@@ -63,6 +73,16 @@ export interface PubSubBrokerOptions {
   /** Longest wait of `whenLive` for the server to confirm a subscription, ms. */
   readonly confirmTimeoutMs?: number;
   readonly log: Logger;
+}
+
+/** The broker's Redis, as channel history uses it. */
+export interface HistoryLink {
+  /** The topic a channel's publications travel on (history keys share its hash slot). */
+  topic(channel: string): string;
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
+  runScript(script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown>;
+  barrier(topic: string): Promise<void>;
+  ready(): boolean;
 }
 
 export class PubSubBroker implements Broker {
@@ -152,6 +172,17 @@ export class PubSubBroker implements Broker {
     return () => this.stateListeners.delete(listener);
   }
 
+  /** What channel history kept in this Redis needs of the broker (history/redis.ts). */
+  historyLink(): HistoryLink {
+    return {
+      topic: (channel) => targetTopic(this.prefix, 'channels', channel),
+      publishCommand: this.client.publishCommand,
+      runScript: (script, keys, args) => this.client.runScript(script, keys, args),
+      barrier: (topic) => this.client.barrier(topic),
+      ready: () => this.client.isReady(),
+    };
+  }
+
   /** Topics this node wants (what it holds local members for, plus control); for tests and debugging. */
   wantedTopics(): string[] {
     return [...this.subscriptions.wants()];
@@ -184,7 +215,11 @@ export class PubSubBroker implements Broker {
     }
     const target = parseTopic(this.prefix, topic);
     if (target === null || this.deliver === null) return;
+    let epoch: string | null;
     if (target.kind === 'broadcast') this.deliver({ kind: 'broadcast', ids: [], frame: message.body });
+    else if (target.kind === 'channels' && (epoch = historyEpochOf(message.origin)) !== null) {
+      this.deliver({ kind: 'channels', ids: [target.id], frame: message.body, position: { offset: message.seq, epoch } });
+    }
     else if (message.seq === 0) this.deliver({ kind: target.kind, ids: [target.id], frame: message.body });
     else this.deliver({ kind: target.kind, ids: [target.id], frame: message.body, key: `${message.origin}:${message.seq}` });
   }

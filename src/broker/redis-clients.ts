@@ -4,18 +4,10 @@
  * disconnected and gives up on an unanswered command, so an outage fails fast instead of growing memory.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Config } from '../config.js';
-import { parseClusterNodes, type ClusterNode } from './redis-cluster.js';
 import { reconnectDelayMs } from './reconnect.js';
+import type { RedisTarget } from './redis-target.js';
 
-export type RedisTarget = { readonly url: string } | { readonly clusterNodes: readonly ClusterNode[] };
-
-/** The configured Redis (a cluster wins; the config refuses both), or null without one. */
-export function redisTargetOf(config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): RedisTarget | null {
-  if (config.redisClusterNodes !== undefined) return { clusterNodes: parseClusterNodes(config.redisClusterNodes) };
-  if (config.redisUrl !== undefined) return { url: config.redisUrl };
-  return null;
-}
+export { redisTargetOf, type RedisTarget } from './redis-target.js';
 
 /** A subscriber connection: nothing queued while disconnected, nothing re-sent or re-subscribed by ioredis. */
 export const subscriberOptions: RedisOptions = {

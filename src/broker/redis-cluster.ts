@@ -11,31 +11,17 @@ import type { Logger } from '../log.js';
 import { PubSubBroker, withDeadline, type PubSubClient, type PubSubEvents } from './pubsub.js';
 import { ShardSubscribers } from './cluster-shards.js';
 import { reconnectDelayMs } from './reconnect.js';
+import { runScript, type LuaScript, type ScriptArg } from './scripts.js';
 import { keySlot } from './slot.js';
+import type { ClusterNode } from './redis-target.js';
 
-export interface ClusterNode {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** `host:port,host:port` (IPv6 hosts in brackets: `[::1]:7000`). Throws on a malformed entry. */
-export function parseClusterNodes(list: string): ClusterNode[] {
-  return list
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((entry) => {
-      const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry);
-      const port = m ? Number(m[2]) : NaN;
-      if (!m || port < 1 || port > 65535) throw new Error(`"${entry}" is not host:port`);
-      return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
-    });
-}
+export { parseClusterNodes, type ClusterNode } from './redis-target.js';
 
 const SLOTS_REFRESH_MS = 5000;
 
 export class ClusterPubSub implements PubSubClient {
   readonly type = 'redis-cluster';
+  readonly publishCommand = 'SPUBLISH';
   private readonly cluster: Cluster;
   private readonly shards: ShardSubscribers;
   private events: PubSubEvents | null = null;
@@ -137,14 +123,28 @@ export class ClusterPubSub implements PubSubClient {
    * bound, and deliver it late after a reconnect; at most once means it is dropped instead.
    */
   publish(topic: string, text: string): Promise<unknown> {
-    const key = this.cluster.slots[keySlot(topic)]?.[0];
-    const node = key === undefined ? undefined : this.byKey.get(key);
-    if (node?.status !== 'ready' || !node.stream.writable) {
-      // A connection ioredis recreated waits for a first command to open; open it for the next one.
-      if (node?.status === 'wait') node.connect().catch((err: unknown) => err);
-      return Promise.reject(new Error(`the shard of ${topic} (${key ?? 'unknown'}) is not connected`));
-    }
-    return this.cluster.spublish(topic, text);
+    const down = this.shardDown(topic);
+    return down ?? this.cluster.spublish(topic, text);
+  }
+
+  /** Every key in one slot (history keys carry their topic's hash tag); sent as `publish` is. */
+  runScript(script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    const down = this.shardDown(keys[0] as string);
+    return down ?? runScript(this.cluster, script, keys, args);
+  }
+
+  barrier(topic: string): Promise<void> {
+    return this.shards.barrier(topic);
+  }
+
+  /** A rejection when the connection to the shard owning `key`'s slot is not up and writable; null when it is. */
+  private shardDown(key: string): Promise<never> | null {
+    const owner = this.cluster.slots[keySlot(key)]?.[0];
+    const node = owner === undefined ? undefined : this.byKey.get(owner);
+    if (node?.status === 'ready' && node.stream.writable) return null;
+    // A connection ioredis recreated waits for a first command to open; open it for the next one.
+    if (node?.status === 'wait') node.connect().catch((err: unknown) => err);
+    return Promise.reject(new Error(`the shard of ${key} (${owner ?? 'unknown'}) is not connected`));
   }
 
   private indexNodes(): void {

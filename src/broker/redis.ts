@@ -8,10 +8,12 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { PubSubBroker, withDeadline, type PubSubClient, type PubSubEvents } from './pubsub.js';
 import { subscriberOptions } from './redis-clients.js';
+import { runScript, type LuaScript, type ScriptArg } from './scripts.js';
 
 
 export class RedisPubSub implements PubSubClient {
   readonly type = 'redis';
+  readonly publishCommand = 'PUBLISH';
   private readonly pub: Redis;
   private readonly sub: Redis;
 
@@ -51,6 +53,16 @@ export class RedisPubSub implements PubSubClient {
 
   unsubscribe(topics: string[]): Promise<unknown> {
     return this.sub.unsubscribe(...topics);
+  }
+
+  runScript(script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    if (this.pub.status !== 'ready') return Promise.reject(new Error('Redis is not connected'));
+    return runScript(this.pub, script, keys, args);
+  }
+
+  async barrier(_topic: string): Promise<void> {
+    if (this.sub.status !== 'ready') throw new Error('the Redis subscriber connection is not connected');
+    await this.sub.ping();
   }
 
   async close(waitMs: number): Promise<void> {

@@ -25,3 +25,13 @@ export function keySlot(key: string): number {
   for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ byte) & 0xff] as number);
   return crc % SLOTS;
 }
+
+/** The part of `key` the slot is computed from: its non-empty `{hash tag}`, or the whole key. */
+export function hashedPart(key: string): string {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return key.slice(open + 1, close);
+  }
+  return key;
+}

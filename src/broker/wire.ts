@@ -8,6 +8,10 @@
  * Message, version 1: `1 <origin> <seq> <body>` — origin is the publishing node's id (a node skips
  * its own), seq is 0 unless the notification went to several channels (then the copies share
  * origin:seq, so a connection in several of them is served once), body is the frame text as-is.
+ *
+ * A channel publication kept in history is published by the Redis script that gave it its offset
+ * (history/redis-scripts.ts), as `1 h.<epoch> <offset> <publication frame>`: every node delivers
+ * it from Redis, the publishing node too, so all of them see each channel's offsets in one order.
  */
 import type { TargetKind } from './broker.js';
 export { BROADCAST_ID } from './broker.js';
@@ -52,4 +56,12 @@ export function parseMessage(text: string): WireMessage | null {
   const seq = Number(text.slice(originEnd + 1, seqEnd));
   if (!Number.isSafeInteger(seq) || seq < 0) return null;
   return { origin: text.slice(2, originEnd), seq, body: text.slice(seqEnd + 1) };
+}
+
+/** The origin of a history publication: `h.<epoch>` (node ids never contain a dot). */
+export const HISTORY_ORIGIN_PREFIX = 'h.';
+
+/** The epoch of a history publication's origin, or null for a node's own message. */
+export function historyEpochOf(origin: string): string | null {
+  return origin.startsWith(HISTORY_ORIGIN_PREFIX) ? origin.slice(HISTORY_ORIGIN_PREFIX.length) : null;
 }

@@ -49,3 +49,13 @@ export function parseChannelsFile(raw: unknown, walkers: WalkerMethods, where = 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(file);
 }
+
+/** What loadChannelsFile would report against `walkers` (after `--watch` changed them); empty when it still matches. */
+export function channelsFileProblems(file: string, walkers: WalkerMethods): string[] {
+  try {
+    loadChannelsFile(file, walkers);
+    return [];
+  } catch (err) {
+    return err instanceof ConfigError ? err.problems : [String(err)];
+  }
+}

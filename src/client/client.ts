@@ -40,6 +40,12 @@ export class HubClient {
   private readonly positions = new Map<string, HistoryPosition>();
   /** Data subscriptions by uid (subscribeItems). */
   private readonly dataSubs = new Map<string, DataSubscription>();
+  /**
+   * The connection's own channel (`?channel_id=`) while its recovery after a reconnect is asked:
+   * it is joined before that (at the upgrade), so live publications may come first; they are covered
+   * by the recovery (replayed after its reply) or by the app's reload, so they are not handled.
+   */
+  private holding: string | null = null;
   private socket: SocketLike | null = null;
   /** True once the current socket has delivered its `connection` frame. */
   private live = false;
@@ -297,6 +303,9 @@ export class HubClient {
     // Positions are taken, and `subscribed` emitted, before any replayed publication that follows
     // in the same read is handled; the awaiting request resumes only later, in a microtask.
     if (typeof uid === 'string' && frame.type === 'subscribed' && this.pending.has(uid)) this.joined(frame);
+    // Unasked (no uid): the hub lost part of a channel's stream (a gap it could not fill, or a new
+    // epoch) and says where it goes on from; the app hears `subscribed` with recovered false.
+    if (uid === undefined && frame.type === 'subscribed' && 'recovered' in frame) return this.joined(frame);
     // Data subscription frames go to their handler at once, in order (init first, settling its request).
     if (typeof uid === 'string' && frame.type === 'subscription' && this.dataSubs.has(uid)) {
       const sub = this.dataSubs.get(uid) as DataSubscription;
@@ -313,6 +322,7 @@ export class HubClient {
     }
     if (typeof uid === 'string' && this.pending.settle(uid, frame)) return;
     if (frame.type === 'connection') this.info = connectionInfo(frame) ?? this.info;
+    if (frame.type === 'publication' && this.holding !== null && frame['channel_id'] === this.holding) return;
     if (frame.type === 'publication' && this.publication(frame)) return;
     this.deliver(frame);
   }
@@ -350,6 +360,8 @@ export class HubClient {
    * position, since the replayed publications that follow move it; any other starts at the top.
    */
   private joined(frame: Frame): void {
+    // The replayed publications that follow are handled.
+    this.holding = null;
     for (const channel of subscribedOf(frame)) {
       const from = this.positions.get(channel.channel_id);
       const missed = channel.recovered === true && channel.position && from ? channel.position.offset - from.offset : 0;
@@ -379,11 +391,20 @@ export class HubClient {
     this.startPings();
     const reconnected = this.everConnected;
     this.everConnected = true;
-    if (reconnected && this.channels.size > 0) {
+    // The connection's own channel, when it keeps history and a publication of it was seen: recovered too.
+    const own = this.channels.has(info.channel_id) ? undefined : this.positions.get(info.channel_id);
+    if (reconnected && (this.channels.size > 0 || own !== undefined)) {
       try {
         const since = Object.fromEntries([...this.positions].filter(([id]) => this.channels.has(id)));
-        await this.request({ type: 'subscribe', channel_ids: [...this.channels], ...(Object.keys(since).length > 0 ? { since } : {}) }, undefined, 'subscribe');
+        const ids = [...this.channels];
+        if (own !== undefined) {
+          since[info.channel_id] = own;
+          ids.push(info.channel_id);
+          this.holding = info.channel_id;
+        }
+        await this.request({ type: 'subscribe', channel_ids: ids, ...(Object.keys(since).length > 0 ? { since } : {}) }, undefined, 'subscribe');
       } catch (err) {
+        this.holding = null;
         this.emitter.emit('error', { type: 'error', error: { code: (err as HubClientError).code, message: `re-subscribe failed: ${(err as Error).message}` } });
         if ((err as HubClientError).code === 'disconnected') return;
       }

@@ -1,7 +1,7 @@
 /** The one error type the SDK rejects with: a hub error reply, a timeout, or a dropped link. */
 import type { WireError } from '../protocol.js';
 
-/** Codes the SDK itself produces; every other code is the hub's (see the README's error table). */
+/** Codes the SDK itself produces; every other code is the hub's (see docs/protocol.md, errors and close codes). */
 export type ClientErrorCode = 'timeout' | 'disconnected' | 'closed' | 'no_websocket' | 'upgrade_refused';
 
 export class HubClientError extends Error {

@@ -7,7 +7,8 @@
 import type { ChannelPolicy } from '../channels/policy.js';
 import { HubError } from '../errors.js';
 import { encode, type HistoryPosition } from '../protocol.js';
-import { publicationFrame, type HistoryStore, type StoredPublication } from './history.js';
+import { publicationFrame, type HistoryLimits, type HistoryStore, type StoredPublication } from './history.js';
+import type { RedisHistory } from './redis.js';
 
 export interface SubscribeHistory {
   /** Every history channel joined: where it is now. */
@@ -85,4 +86,41 @@ export function serverHistory(
   if (limits === null) throw new HubError('forbidden', `Channel "${channel.slice(0, 128)}" keeps no history`);
   const { position, publications } = readHistory(history, channel, limits.size, options);
   return { offset: position.offset, epoch: position.epoch, publications: publications.map((p) => ({ offset: p.offset, data: JSON.parse(p.data) as unknown })) };
+}
+
+/** `readHistory` on history kept in Redis: one read (the latest kept, filtered as `readHistory` does). */
+export async function readSharedHistory(store: RedisHistory, channel: string, limits: HistoryLimits, options: { limit?: number | undefined; since?: HistoryPosition | undefined }): Promise<HistoryRead> {
+  const limit = Math.min(options.limit ?? limits.size, limits.size);
+  const since = options.since;
+  const read = await store.read(channel, limits, { kind: 'latest', limit: since === undefined ? limit : limits.size });
+  const kept = read.publications ?? [];
+  let publications: StoredPublication[];
+  if (since === undefined) publications = kept;
+  else if (since.epoch !== read.position.epoch) publications = [];
+  else publications = kept.filter((p) => p.offset > since.offset).slice(0, limit);
+  return { position: read.position, publications };
+}
+
+/** The `history` reply frame, from history kept in Redis; rejects when Redis cannot answer. */
+export async function historyReplyFrom(store: RedisHistory, channel: string, limits: HistoryLimits, options: { limit?: number | undefined; since?: HistoryPosition | undefined }, uid: string | undefined): Promise<string> {
+  const { position, publications } = await readSharedHistory(store, channel, limits, options);
+  return encode.history(channel, position, publicationsJson(publications), uid);
+}
+
+/** `serverHistory` on history kept in Redis: `history_unavailable` when Redis cannot answer. */
+export async function sharedServerHistory(
+  store: RedisHistory,
+  policy: ChannelPolicy,
+  channel: string,
+  options: { limit?: number | undefined; since?: HistoryPosition | undefined },
+): Promise<{ offset: number; epoch: string; publications: Array<{ offset: number; data: unknown }> }> {
+  const limits = policy.historyOf(channel);
+  if (limits === null) throw new HubError('forbidden', `Channel "${channel.slice(0, 128)}" keeps no history`);
+  let read: HistoryRead;
+  try {
+    read = await readSharedHistory(store, channel, limits, options);
+  } catch (err) {
+    throw new HubError('history_unavailable', err instanceof Error ? err.message : String(err));
+  }
+  return { offset: read.position.offset, epoch: read.position.epoch, publications: read.publications.map((p) => ({ offset: p.offset, data: JSON.parse(p.data) as unknown })) };
 }

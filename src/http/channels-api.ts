@@ -45,7 +45,7 @@ export function createChannelsApi(deps: ChannelsApiDeps) {
     },
 
     /** `?limit=N`, `?since=OFFSET&epoch=E`: as a `history` frame. */
-    history(req: RestRequest): RestResponse {
+    history(req: RestRequest): MaybePromise<RestResponse> {
       const refused = refuseApiRequest(deps.keys, req);
       if (refused !== null) return refused;
       const query = new URLSearchParams(req.query);
@@ -57,7 +57,12 @@ export function createChannelsApi(deps: ChannelsApiDeps) {
       const { limit, since, epoch } = parsed.data;
       try {
         const answer = deps.history(req.name, { limit, since: since === undefined || epoch === undefined ? undefined : { offset: since, epoch } });
-        return { status: 200, body: { status: 200, channel_id: req.name, ...(answer as Record<string, unknown>) } };
+        const respond = (read: unknown): RestResponse => ({ status: 200, body: { status: 200, channel_id: req.name, ...(read as Record<string, unknown>) } });
+        if (!(answer instanceof Promise)) return respond(answer);
+        return answer.then(respond, (err: unknown) => {
+          if (err instanceof HubError) return errorResponse(err);
+          throw err;
+        });
       } catch (err) {
         if (err instanceof HubError) return errorResponse(err);
         throw err;

@@ -3,7 +3,8 @@ import type { BrokerHealth } from '../broker/broker.js';
 import type { RegistryCounts } from '../hub/registry.js';
 
 export interface HealthSources {
-  readonly walkers: number;
+  /** Walkers served now (`--watch` changes it). */
+  walkers(): number;
   readonly store: string;
   counts(): RegistryCounts;
   /** Absent in tests that wire a hub by hand. */
@@ -17,7 +18,7 @@ export function createHealth(sources: HealthSources): () => Record<string, unkno
     // `degraded`: the broker is down, so only local sockets get notifications; still 200, since the
     // node itself serves (a load balancer should not drain every node during a Redis outage).
     const status = broker?.state === 'down' ? 'degraded' : 'ok';
-    return { status, uptime_s: Math.round((Date.now() - startedAt) / 1000), walkers: sources.walkers, store: sources.store, ...sources.counts(), ...(broker ? { broker } : {}) };
+    return { status, uptime_s: Math.round((Date.now() - startedAt) / 1000), walkers: sources.walkers(), store: sources.store, ...sources.counts(), ...(broker ? { broker } : {}) };
   };
 }
 

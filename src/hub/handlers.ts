@@ -7,7 +7,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { isAuthenticated, publicIdentity, type Identity } from '../auth/identity.js';
 import type { Broker, TargetKind } from '../broker/broker.js';
 import type { ChannelPolicy, PeerPolicy } from '../channels/policy.js';
-import { HubError } from '../errors.js';
+import { closeCodes, HubError } from '../errors.js';
 import { encode, type FrameOf, type FrameType, type PresenceClient } from '../protocol.js';
 import type { MaybePromise } from '../maybe.js';
 import { statsOf } from '../presence/presence.js';
@@ -16,10 +16,13 @@ import { OVERFLOWED, type ReplyLine } from './reply-line.js';
 import type { Session } from './session.js';
 import type { WalkerCall, WalkerOutcome, WalkerRunner } from '../walkers/runner.js';
 import type { CallerChannels } from '../walkers/context.js';
-import type { LoadedWalker } from '../walkers/loader.js';
 import { subscribeRefusal } from '../channels/subscribe-walker.js';
 import type { HistoryStore } from '../history/history.js';
-import { historyReply, subscribeHistory } from '../history/recovery.js';
+import { historyReply, historyReplyFrom, subscribeHistory } from '../history/recovery.js';
+import type { RedisHistory } from '../history/redis.js';
+import { recoverFromStreams } from '../history/stream-recovery.js';
+import type { HistoryStreams } from '../history/streams.js';
+import { topics } from './connection.js';
 import type { CollectionFrames } from '../collections/frames.js';
 
 export type { PeerPolicy } from '../channels/policy.js';
@@ -55,8 +58,10 @@ export interface HandlerDeps {
   leave(session: Session, channelIds: readonly string[]): string[];
   /** Whether the connection is in the channel. */
   isMember(session: Session, channelId: string): boolean;
-  /** Channel history (namespaces that keep it); null when none does. */
+  /** Channel history kept in this process (one node; namespaces that keep it); null when none does. */
   readonly history: HistoryStore | null;
+  /** Channel history kept in Redis (a cluster), and this node's view of each channel's stream; null otherwise. */
+  readonly sharedHistory: { readonly store: RedisHistory; readonly streams: HistoryStreams } | null;
   /** Holds the connection's later frames until `work` settles, then runs `then` (hold.ts); `work` never rejects. */
   wait<T>(session: Session, work: Promise<T>, then: (value: T) => void): void;
   /** `ctx.subscribe` / `ctx.unsubscribe` for walkers this connection calls. */
@@ -68,7 +73,8 @@ export interface HandlerDeps {
 }
 
 /** A `subscribe` frame naming channels (the other kind names a collection). */
-const namesChannels = (frame: FrameOf<'subscribe'>): frame is FrameOf<'subscribe'> & { channel_ids: string[] } => frame.channel_ids !== undefined;
+type ChannelSubscribe = FrameOf<'subscribe'> & { channel_ids: string[] };
+const namesChannels = (frame: FrameOf<'subscribe'>): frame is ChannelSubscribe => frame.channel_ids !== undefined;
 
 /**
  * Handlers are synchronous, so frames of one socket are handled strictly in arrival order. `at`:
@@ -161,6 +167,28 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     } else line.reply(session, ticket, frame.response ? profile.walkerOk(name, done.reports, frame.uid) : null);
   };
 
+  /** A subscribe whose history channels recover from Redis (stream-recovery.ts); false when none of them keeps history. */
+  const joinFromStreams = (session: Session, frame: ChannelSubscribe, all: string[], fresh: string[]): boolean => {
+    const shared = deps.sharedHistory as NonNullable<HandlerDeps['sharedHistory']>;
+    const kept = [...new Set(frame.channel_ids)].filter((id) => deps.channels.historyOf(id) !== null);
+    if (kept.length === 0) return false;
+    // Out of the topics until the merge: what arrives meanwhile is buffered for this socket.
+    for (const id of kept) session.conn?.unsubscribe(topics.channel(id));
+    const live = deps.broker.whenLive('channels', frame.channel_ids);
+    deps.wait(session, recoverFromStreams(shared.store, shared.streams, deps.channels, kept, frame.channel_ids, frame.since, live), (result) => {
+      if (result.overflowed) {
+        session.log.warn('socket closed: too many live publications while its recovery read history');
+        session.conn?.end(closeCodes.recoveryBacklog, 'too many publications arrived while history was read; reconnect and recover');
+        return;
+      }
+      send(session, encode.subscribedWithHistory(all, result.positions, result.recovered, frame.uid));
+      for (const publication of result.replay) send(session, publication);
+      for (const id of kept) if (deps.isMember(session, id)) session.conn?.subscribe(topics.channel(id));
+      if (fresh.length > 0) deps.entered(session, fresh);
+    });
+    return true;
+  };
+
   return {
     walker(session, frame, at, chars = 0) {
       // A full line closes the socket before anything runs: its reply could not be sent in order.
@@ -234,6 +262,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       }
       const join = () => {
         const { all, fresh } = deps.join(session, frame.channel_ids);
+        if (deps.sharedHistory !== null && joinFromStreams(session, frame, all, fresh)) return;
         // Read in the same synchronous step as the join: every publication after it is delivered
         // live, every one up to it is in the replay, none twice (one node; see history/broker.ts).
         const recovery = deps.history === null ? null : subscribeHistory(deps.history, deps.channels, frame.channel_ids, frame.since);
@@ -256,7 +285,13 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
         join();
       };
       const caller = callerOf(session);
-      const outcomes = asks.map(({ channel, walker }) => deps.runner.run(deps.runner.get(walker) as LoadedWalker, caller, { channel_id: channel }, at));
+      // A subscribe walker that `--watch` removed refuses, as at connect (Hub.admitConnectChannel).
+      const outcomes = asks.map(({ channel, walker }) => {
+        const loaded = deps.runner.get(walker);
+        // subscribeRefusal turns it into: forbidden, "Channel … was refused by <walker> (unknown_walker)".
+        if (loaded === undefined) return { ok: false as const, error: new HubError('unknown_walker', `Unknown walker "${walker}"`) };
+        return deps.runner.run(loaded, caller, { channel_id: channel }, at);
+      });
       if (outcomes.every((o) => !(o instanceof Promise))) return decide(outcomes as WalkerOutcome[]);
       deps.wait(session, Promise.all(outcomes), decide);
     },
@@ -287,8 +322,14 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     history(session, frame) {
       const denied = deps.channels.canReadHistory(session.identity, frame.channel_id, deps.isMember(session, frame.channel_id));
       const limits = deps.channels.historyOf(frame.channel_id);
-      if (denied !== null || limits === null || deps.history === null) return sendError(session, denied ?? new HubError('forbidden', 'This channel keeps no history'), frame.uid);
-      send(session, historyReply(deps.history, frame.channel_id, limits.size, { limit: frame.limit, since: frame.since }, frame.uid));
+      if (denied !== null || limits === null || (deps.history === null && deps.sharedHistory === null)) return sendError(session, denied ?? new HubError('forbidden', 'This channel keeps no history'), frame.uid);
+      const options = { limit: frame.limit, since: frame.since };
+      if (deps.history !== null) return send(session, historyReply(deps.history, frame.channel_id, limits.size, options, frame.uid));
+      const read = historyReplyFrom((deps.sharedHistory as NonNullable<HandlerDeps['sharedHistory']>).store, frame.channel_id, limits, options, frame.uid);
+      deps.wait(session, read.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))), (reply) => {
+        if (typeof reply === 'string') send(session, reply);
+        else sendError(session, new HubError('history_unavailable', reply.message), frame.uid);
+      });
     },
 
     presence: (session, frame) => answerPresence(session, frame, (clients) => encode.presence(frame.channel_id, clients, frame.uid)),

@@ -29,6 +29,8 @@ import type { PresenceClient } from '../protocol.js';
 import type { CallerChannels } from '../walkers/context.js';
 import type { ServerJoins } from '../channels/server-joins.js';
 import type { HistoryStore } from '../history/history.js';
+import type { RedisHistory } from '../history/redis.js';
+import type { HistoryStreams } from '../history/streams.js';
 import type { WalkerRunner } from '../walkers/runner.js';
 import { nativeProfile } from '../profiles/native.js';
 import type { WireProfile } from '../profiles/profile.js';
@@ -59,8 +61,10 @@ export interface HubDeps {
   readonly clock?: Clock;
   /** Monotonic ms for the frame budget; performance.now() unless a test passes a fake clock. */
   readonly now?: () => number;
-  /** Channel history (namespaces that keep it); none when absent. */
+  /** Channel history kept in this process (one node; namespaces that keep it); none when absent. */
   readonly history?: HistoryStore;
+  /** Channel history kept in Redis (a cluster), with this node's view of each channel's stream. */
+  readonly sharedHistory?: { readonly store: RedisHistory; readonly streams: HistoryStreams };
   /** Who is in a channel across nodes; this node's registry when absent (one node). */
   readonly presence?: Presence;
   /** Frames in, error frames, frame-budget refusals; nothing is counted when absent. */
@@ -128,6 +132,7 @@ export class Hub {
       peerEvents: deps.options.peerEvents,
       channels: this.channels,
       history: deps.history ?? null,
+      sharedHistory: deps.sharedHistory ?? null,
       profile: this.profile,
       maxInflightWalkers: deps.options.maxInflightWalkers,
       maxInflightChars: deps.options.maxInflightChars ?? DEFAULT_MAX_INFLIGHT_CHARS,

@@ -92,6 +92,7 @@ export function createMetrics(sources: MetricSources): HubMetrics {
   const refusals = new Tally(registry, 'walker_hub_rate_limited_total', 'Requests refused by a budget: frame (per-connection frame budget), auth (login/register), connections (upgrade caps)', ['limit']);
   const published = new Tally(registry, 'walker_hub_broker_published_total', 'Deliveries this node handed to the broker, by target kind', ['kind']);
   const received = new Tally(registry, 'walker_hub_broker_received_total', 'Deliveries the broker handed to this node (its own included), by target kind', ['kind']);
+  const historyFailures = new Tally(registry, 'walker_hub_history_publish_failures_total', 'Channel publications that history kept in Redis could not take (Redis unreachable or too slow): lost, the publisher told', []);
   const storeTimeouts = new Tally(registry, 'walker_hub_store_timeouts_total', 'Store operations that missed the store deadline (storeTimeoutMs), by operation', ['op']);
   const walkerSeconds = new FastHistogram(registry, 'walker_hub_walker_duration_seconds', 'Walker call duration (input parsing included), seconds', ['walker', 'via'], WALKER_BUCKETS);
 
@@ -115,6 +116,7 @@ export function createMetrics(sources: MetricSources): HubMetrics {
     brokerPublished: (kind) => published.add(1, kind),
     brokerReceived: (kind) => received.add(1, kind),
     storeTimedOut: (op) => storeTimeouts.add(1, op),
+    historyFailed: () => historyFailures.add(1, ''),
   };
   return { metrics, contentType: registry.contentType, render: () => registry.metrics() };
 }

@@ -34,6 +34,8 @@ export interface Metrics {
   brokerReceived(kind: TargetKind): void;
   /** A store operation (`kvGet`, `findUserByEmail`, ...) that missed the store deadline. */
   storeTimedOut(op: string): void;
+  /** A channel publication that history kept in Redis could not take (lost for every node, the caller told). */
+  historyFailed(): void;
 }
 
 /** Records one finished call of a given walker and method: status, then duration in seconds. */
@@ -53,4 +55,5 @@ export const noMetrics: Metrics = {
   brokerPublished: nothing,
   brokerReceived: nothing,
   storeTimedOut: nothing,
+  historyFailed: nothing,
 };

@@ -1,7 +1,8 @@
 /**
  * The embedded default store: one LMDB environment (a memory-mapped B+tree file, `walker-hub.mdb`)
- * in the data folder. No server to run; several hub processes on one machine may share the folder
- * (LMDB serialises writers with a file lock), but not over a network file system.
+ * in the data folder. No server to run. LMDB lets several processes share the file (it serialises
+ * writers with a file lock; not over a network file system), but the hub opens it with
+ * `exclusive` (store/index.ts): one hub per folder, a second one is refused (data-dir-lock.ts).
  *
  * Atomicity: every conditional write runs inside one lmdb `transaction` callback. LMDB has a single
  * writer, and the callbacks of one batch run one after another in the same write transaction, each
@@ -11,6 +12,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { createLmdbItems, openItemTables, type LmdbItemTables } from './items-lmdb.js';
 import { QueryTooBroadError, type ItemStore } from './items.js';
 import { checkKvKey, checkKvPrefix, encodeKvValue, kvListLimit, normaliseEmail } from './rules.js';
@@ -50,12 +52,15 @@ interface Tables {
 
 const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-export async function createLmdbStore(dataDir: string): Promise<Store> {
+/** `exclusive`: take the folder's lock first (DataDirLockedError when another hub holds it), released by close(). */
+export async function createLmdbStore(dataDir: string, options: { exclusive?: boolean } = {}): Promise<Store> {
   const dir = resolve(dataDir);
   let env: RootDatabase;
   let t: Tables;
+  let lock: DataDirLock | null = null;
   try {
     await mkdir(dir, { recursive: true });
+    if (options.exclusive === true) lock = lockDataDir(dir);
     env = open({
       path: join(dir, FILE_NAME),
       // Durability: lmdb-js defaults to `overlappingSync` on Linux/macOS, where a write's promise
@@ -75,9 +80,11 @@ export async function createLmdbStore(dataDir: string): Promise<Store> {
       items: openItemTables(env),
     };
   } catch (err) {
+    lock?.release();
+    if (err instanceof DataDirLockedError) throw err;
     throw new StoreUnavailableError(`cannot open the LMDB store in ${dir}: ${describeError(err)}`, { cause: err });
   }
-  const store = new LmdbStore(dir, env, t);
+  const store = new LmdbStore(dir, env, t, lock);
   await store.sweep();
   return store;
 }
@@ -92,6 +99,7 @@ class LmdbStore implements Store {
     dir: string,
     private readonly env: RootDatabase,
     private readonly t: Tables,
+    private readonly lock: DataDirLock | null,
   ) {
     this.description = `lmdb:${dir}`;
     this.items = createLmdbItems(env, t.items, (what, op) => this.run(what, op));
@@ -253,7 +261,11 @@ class LmdbStore implements Store {
     this.closed = true;
     clearInterval(this.timer);
     // lmdb's close waits for writes already queued to commit before it closes the environment.
-    await this.env.close();
+    try {
+      await this.env.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 

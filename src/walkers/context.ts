@@ -42,7 +42,7 @@ export interface ContextServices {
   readonly store: Store;
   readonly log: Logger;
   /** A channel's history, read for a walker; absent when no namespace keeps history. */
-  readonly history?: ((channelId: string, options: { limit?: number | undefined; since?: { offset: number; epoch: string } | undefined }) => ChannelHistory) | undefined;
+  readonly history?: ((channelId: string, options: { limit?: number | undefined; since?: { offset: number; epoch: string } | undefined }) => MaybePromise<ChannelHistory>) | undefined;
   /** Everyone in a channel on every node; absent when the runner runs without a hub (no channels). */
   readonly presence?: ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined;
   /** `ctx.items`: a collection's items for a caller's root (the owner of what it creates); absent without collections. */

@@ -30,6 +30,30 @@ const MODULE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 /** Skipped: type declarations, tests, and helpers whose names start with `_` or `.`. */
 const SKIP = /(\.d\.[mc]?ts$)|(\.(test|spec)\.[mc]?[jt]s$)|(^[_.])/;
 
+/** A module file of the folder (a walker or a helper), by its base name. */
+export function isModuleFile(name: string): boolean {
+  return MODULE.test(name);
+}
+
+/** A file the loader loads as a walker, by its base name (helpers, tests and declarations are not). */
+export function isWalkerFile(name: string): boolean {
+  return MODULE.test(name) && !SKIP.test(name);
+}
+
+/**
+ * Imports one walker file from `href` (its file URL, with a query string when the watcher
+ * reloads it) and checks its default export. Never throws: problems are returned, each naming the file.
+ */
+export async function importWalker(file: string, href: string = pathToFileURL(file).href): Promise<{ walker?: LoadedWalker; problems: string[] }> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(href)) as { default?: unknown };
+  } catch (err) {
+    return { problems: [`${basename(file)}: failed to import: ${importFailure(err)}`] };
+  }
+  return checkWalker(file, mod.default);
+}
+
 /** Checks one module's default export; returns the problems found (empty when it is a valid walker). */
 export function checkWalker(file: string, exported: unknown): { walker?: LoadedWalker; problems: string[] } {
   const where = basename(file);
@@ -73,19 +97,12 @@ export async function loadWalkers(dir: string): Promise<Map<string, LoadedWalker
   } catch (err) {
     throw new WalkerLoadError([`walkers folder ${folder}: ${(err as Error).message}`]);
   }
-  const files = entries.filter((f) => MODULE.test(f) && !SKIP.test(f)).sort();
+  const files = entries.filter(isWalkerFile).sort();
   const problems: string[] = [];
   const walkers = new Map<string, LoadedWalker>();
   for (const f of files) {
     const file = join(folder, f);
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    } catch (err) {
-      problems.push(`${f}: failed to import: ${importFailure(err)}`);
-      continue;
-    }
-    const checked = checkWalker(file, mod.default);
+    const checked = await importWalker(file);
     problems.push(...checked.problems);
     const walker = checked.walker;
     if (!walker) continue;
@@ -102,7 +119,7 @@ export async function loadWalkers(dir: string): Promise<Map<string, LoadedWalker
 
 function importFailure(err: unknown): string {
   const code = (err as { code?: unknown }).code;
-  const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+  const message = err instanceof Error ? firstLines(err.message) : String(err);
   if (code === 'ERR_REQUIRE_CYCLE_MODULE' || code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') {
     // A CommonJS walker (.cjs/.cts, or require/module.exports) reaching the hub's ES modules.
     return `${message} (CommonJS walkers cannot load the hub's ES modules: write the walker as an ES module, import { defineWalker } from 'walker-hub')`;
@@ -112,4 +129,10 @@ function importFailure(err: unknown): string {
     return `${message}: require('walker-hub') works only where walker-hub is installed; write the walker as an ES module (import { defineWalker } from 'walker-hub'), which loads from any folder`;
   }
   return message;
+}
+
+/** The first line of a message, and the next one when the first only announces it (esbuild's "Transform failed with 1 error:"). */
+function firstLines(message: string): string {
+  const [first = message, second] = message.split('\n');
+  return first.endsWith(':') && second !== undefined && second.trim() !== '' ? `${first} ${second.trim()}` : first;
 }

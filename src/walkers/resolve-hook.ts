@@ -11,6 +11,9 @@
  * - `.js`/`.ts` files outside node_modules that Node would run as CommonJS (no package.json above
  *   them, or `npm init`'s `"type": "commonjs"`) run as ES modules when they are written as ES
  *   modules (see moduleFormat). Without this the "no build step" flow fails on the first `import`.
+ * - A walker reloaded by `--watch` after one of its folder's helper modules changed is imported
+ *   with `walker-hub-tree=G` in its URL's query (walkers/watch.ts); its relative imports of files
+ *   outside node_modules get the same query, so they load afresh instead of from Node's cache.
  *
  * Runs in Node's hooks thread, so it imports nothing from the hub.
  */
@@ -40,7 +43,7 @@ export function moduleFormat(source: string): 'module' | undefined {
 // Handed on as a file URL rather than short-circuited, so tsx's resolver sees it and marks it as
 // TypeScript for its load hook (short-circuiting here leaves Node to load a .ts file itself).
 export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
-  const resolved = await nextResolve(specifier === 'walker-hub' ? INDEX : specifier, context);
+  const resolved = withTree(specifier, context.parentURL, await nextResolve(specifier === 'walker-hub' ? INDEX : specifier, context));
   const { url, format } = resolved;
   // tsx has already turned 'commonjs-typescript' into 'commonjs' by the time it returns here.
   if (format !== 'commonjs' || !url.startsWith('file:') || url.includes('/node_modules/')) return resolved;
@@ -49,3 +52,15 @@ export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
   // tsx's load hook transpiles a .ts file as an ES module when told 'module'.
   return moduleFormat(readFileSync(path, 'utf8')) === 'module' ? { ...resolved, format: 'module' } : resolved;
 };
+
+const TREE = /[?&](walker-hub-tree=\d+)/;
+
+/** A relative import from a module loaded with `walker-hub-tree=G` gets the same query (see above). */
+function withTree<R extends { url: string }>(specifier: string, parentURL: string | undefined, resolved: R): R {
+  if (parentURL === undefined || !specifier.startsWith('.')) return resolved;
+  const tree = TREE.exec(parentURL)?.[1];
+  const { url } = resolved;
+  if (tree === undefined || !url.startsWith('file:') || url.includes('/node_modules/')) return resolved;
+  // tsx may have put a query of its own there already.
+  return { ...resolved, url: `${url}${url.includes('?') ? '&' : '?'}${tree}` };
+}

@@ -19,6 +19,7 @@ import type { PresenceClient } from '../presence/presence.js';
 import { CallContext, type CallerInfo, type ContextServices } from './context.js';
 import { encodeJson } from './encode.js';
 import type { LoadedWalker } from './loader.js';
+import type { WalkerSource } from './registry.js';
 import { inputParser, type InputParser, type ParsedInput } from './parse-input.js';
 import { describeThrown } from './thrown.js';
 import { noMetrics, type Metrics, type WalkerMeter } from '../metrics/sinks.js';
@@ -46,11 +47,14 @@ export class WalkerRunner implements ContextServices {
   /** Calls whose asynchronous part has not settled yet (a drain waits for them). */
   private running = 0;
   private idleWaiters: Array<() => void> = [];
-  /** What each walker's calls reuse (its input parser, its metrics by method), made on its first call. */
-  private readonly prepared = new Map<LoadedWalker, Prepared>();
+  /**
+   * What each walker's calls reuse (its input parser, its metrics by method), made on its first
+   * call. Weak: a version that `--watch` replaced is dropped once its last call has finished.
+   */
+  private readonly prepared = new WeakMap<LoadedWalker, Prepared>();
 
   constructor(
-    private readonly walkers: ReadonlyMap<string, LoadedWalker>,
+    private readonly walkers: WalkerSource,
     readonly broker: Broker,
     readonly store: Store,
     private readonly options: RunnerOptions,

@@ -194,8 +194,4 @@ describe('history and recovery on one node', () => {
     expect(((await after.json()) as { publications: Array<{ offset: number }> }).publications.map((p) => p.offset)).toEqual([2, 3]);
     expect((await fetch(`${hub.url}/api/history/chat:g?since=1`, { headers: { 'X-API-Key': KEY } })).status).toBe(422);
   });
-
-  it('a channels file with history is refused when Redis is configured (this version keeps history on one node)', async () => {
-    await expect(startHub({ redisUrl: 'redis://127.0.0.1:1' }, { walkers, channels })).rejects.toThrow(/history/);
-  });
 });

@@ -121,7 +121,7 @@ describe.each(['native', 'jac-cloud'] as const)('reply line bounds, %s profile',
   });
 });
 
-describe('memory one socket can make the hub hold (README: per-socket worst case)', () => {
+describe('memory one socket can make the hub hold (docs/operations.md: per-socket worst case)', () => {
   it('sockets filling their reply line and in-flight budget hold at most about 2 MiB of heap each', async () => {
     const hub = await startHub({ frameRate: 0 }, { walkers });
     const sockets = await Promise.all(Array.from({ length: 8 }, () => connect(hub)));
