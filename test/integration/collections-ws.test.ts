@@ -134,6 +134,17 @@ describe('items frames', () => {
   });
 });
 
+describe('a hub without collections', () => {
+  it('answers items and data subscriptions with unknown_collection, and channel frames as before', async () => {
+    const hub = await startHub();
+    const client = await connect(hub);
+    expect(await items(client, { collection: 'notes', action: 'read' })).toMatchObject({ type: 'error', error: { code: 'unknown_collection', message: 'No collections are loaded on this hub' } });
+    expect(await client.request({ type: 'subscribe', collection: 'notes' })).toMatchObject({ type: 'error', error: { code: 'unknown_collection' } });
+    expect(await client.request({ type: 'subscribe', channel_ids: ['room'] })).toMatchObject({ type: 'subscribed' });
+    expect((await fetch(`${hub.url}/items/notes`)).status).toBe(404);
+  });
+});
+
 describe('data subscriptions', () => {
   const subscription = (f: Frame) => f.type === 'subscription';
 
