@@ -309,3 +309,67 @@ $('alert-form').addEventListener('submit', (event) => {
   const context = { message: $('alert-message').value, icon: '🔔', ...(channel ? { channel_id: channel } : {}) };
   hub.call('send_alert', context).catch(reportError('send_alert'));
 });
+
+// --- shared todo list (the `todos` collection) --------------------------------------------------
+// Kept by subscribeItems: init replaces the list (also after a reconnect), create/update upsert,
+// delete removes. A hub without a `todos` collection refuses the subscription: the section stays hidden.
+
+const todos = new Map();
+const todoItems = () => hub.items('todos');
+const reportTodo = (err) => {
+  $('todo-status').textContent = `Failed: ${err.message}${err.code ? ` (${err.code})` : ''}`;
+};
+
+function renderTodos() {
+  const list = $('todo-list');
+  list.replaceChildren();
+  for (const todo of todos.values()) {
+    const item = document.createElement('li');
+    item.dataset.id = todo.id;
+    item.classList.toggle('done', todo.done === true);
+    const label = document.createElement('label');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = todo.done === true;
+    box.addEventListener('change', () => todoItems().update(todo.id, { done: box.checked }).catch(reportTodo));
+    const text = document.createElement('span');
+    text.textContent = todo.text;
+    label.append(box, text);
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'Remove';
+    remove.setAttribute('aria-label', `Remove ${todo.text}`);
+    remove.addEventListener('click', () => todoItems().delete(todo.id).catch(reportTodo));
+    item.append(label, remove);
+    list.append(item);
+  }
+}
+
+hub.ready
+  .then(() =>
+    hub.subscribeItems('todos', { sort: 'created_at', limit: 200 }, ({ event, data }) => {
+      if (event === 'init') todos.clear();
+      if (event === 'delete') for (const id of data) todos.delete(id);
+      else for (const todo of data) todos.set(todo.id, todo);
+      renderTodos();
+    }),
+  )
+  .then(
+    () => {
+      $('todos').hidden = false;
+    },
+    () => {
+      // No todos collection on this hub (or not readable): nothing to show.
+    },
+  );
+
+$('todo-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = $('todo-text');
+  todoItems()
+    .create({ text: input.value })
+    .then(() => {
+      input.value = '';
+      $('todo-status').textContent = '';
+    }, reportTodo);
+});

@@ -9,6 +9,7 @@ import { describeThrown } from './walkers/thrown.js';
 import { chooseWalkersFolder } from './walkers/folder.js';
 import { WalkerLoadError } from './walkers/loader.js';
 import { walkerCaused } from './walkers/uncaught.js';
+import { chooseCollectionsFolder } from './collections/loader.js';
 
 /** How long past the drain's own bound (ms) the command waits before it exits regardless. */
 const EXIT_MARGIN_MS = 500;
@@ -36,6 +37,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (walkers.dir !== config.walkersDir) config = Object.freeze({ ...config, walkersDir: walkers.dir });
+  // Collections: the configured folder, else ./collections when there is one (none otherwise).
+  const collectionsDir = chooseCollectionsFolder(config.collectionsDir);
+  if (collectionsDir !== config.collectionsDir) config = Object.freeze({ ...config, collectionsDir });
   const log = createLogger(config.logLevel, config.logFormat);
   if (walkers.note !== undefined) log.info(walkers.note);
   // Last line of defence: a promise that walker code dropped (work it neither awaits nor returns,

@@ -19,6 +19,12 @@ const fields = {
   host: { flag: 'host', env: 'WALKER_HUB_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'interface to listen on' },
   port: { flag: 'port', env: 'WALKER_HUB_PORT', schema: int(0, 65535).default(8000), help: 'TCP port (0 picks a free one)' },
   walkersDir: { flag: 'walkers', env: 'WALKER_HUB_WALKERS', schema: z.string().min(1).default('walkers'), help: 'folder of walker modules' },
+  collectionsDir: {
+    flag: 'collections',
+    env: 'WALKER_HUB_COLLECTIONS',
+    schema: optionalString,
+    help: 'folder of collection modules: live data with CRUD and change subscriptions, the Directus way',
+  },
   jwtSecret: {
     flag: 'jwt-secret',
     env: 'WALKER_HUB_JWT_SECRET',
@@ -287,6 +293,7 @@ const docNotes: { readonly [K in keyof typeof fields]?: { readonly shownDefault?
   redisClusterNodes: { see: 'cluster.md' },
   protocol: { see: 'jac-cloud.md' },
   channelsFile: { see: 'channels.md' },
+  collectionsDir: { shownDefault: './collections when it exists, else none', see: 'collections.md' },
 };
 
 type Fields = typeof fields;

@@ -40,6 +40,11 @@ export const errorCatalogue = {
   history_unavailable: { status: 503, message: 'Channel history cannot be written or read while the cluster store (Redis) is unreachable' },
   store_unavailable: { status: 503, message: 'The data store is unavailable; try again shortly' },
   walker_timeout: { status: 504, message: 'Walker did not finish in time' },
+  unknown_collection: { status: 404, message: 'Unknown collection' },
+  invalid_query: { status: 400, message: 'Query does not match the collection' },
+  invalid_item: { status: 422, message: 'Item does not match the collection schema' },
+  query_too_broad: { status: 422, message: 'The query would examine more items than the embedded store allows; narrow it, sort by creation time, or use MongoDB' },
+  item_conflict: { status: 409, message: 'The item kept changing while this write was applied; try again' },
   invalid_api_key: { status: 401, message: 'A valid server API key is required (Authorization: Bearer <key> or X-API-Key)' },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -5,6 +5,9 @@ export type { WalkerContext, WalkerDefinition, WalkerMethod, WalkerSpec, WalkerU
 export { createHub, type CreateHubOptions, type RunningHub } from './node.js';
 export { loadConfig, parseConfig, ConfigError, type Config } from './config.js';
 export { loadWalkers, WalkerLoadError } from './walkers/loader.js';
+export { defineCollection } from './collections/define.js';
+export type { AccessLevel, CollectionDefinition, CollectionSpec, ItemAction } from './collections/define.js';
+export { loadCollections, collectionsFrom, CollectionLoadError } from './collections/loader.js';
 export { PUBLIC_ROOT_ID } from './auth/identity.js';
 export { HubError, errorCatalogue, type ErrorCode } from './errors.js';
 

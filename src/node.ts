@@ -28,6 +28,7 @@ import { MeteredBroker } from './metrics/broker.js';
 import { createMetrics } from './metrics/registry.js';
 import { createMetricsRoute, serveMetrics } from './metrics/route.js';
 import { createWalkerRoute } from './http/walker-route.js';
+import { createItemsApi } from './http/items-api.js';
 import type { RedisThrottles } from './http/redis-throttle.js';
 import { Revocations } from './auth/revocations.js';
 import { relayRevocations } from './auth/revocation-relay.js';
@@ -54,6 +55,12 @@ import { RedisHistory } from './history/redis.js';
 import { HistoryStreams } from './history/streams.js';
 import { PubSubBroker } from './broker/pubsub.js';
 import type { ChannelsFile } from './channels/schema.js';
+import { loadCollections, type LoadedCollection } from './collections/loader.js';
+import { Collections } from './collections/collections.js';
+import { LiveSubscriptions } from './collections/live.js';
+import { ChangeFeed } from './collections/feed.js';
+import { CollectionFrames } from './collections/frames.js';
+import { walkerItems } from './collections/walker-items.js';
 
 export interface CreateHubOptions {
   readonly config: Config;
@@ -70,6 +77,8 @@ export interface CreateHubOptions {
   readonly channels?: ChannelsFile;
   /** The clock of token expiry and log suppression windows; the real one when absent (tests pass a manual one). */
   readonly clock?: Clock;
+  /** Already-loaded collections; loaded from `config.collectionsDir` when absent (none when that is unset). */
+  readonly collections?: ReadonlyMap<string, LoadedCollection>;
 }
 
 export interface RunningHub {
@@ -85,6 +94,8 @@ export interface RunningHub {
   readonly jwtSecret: string;
   /** The walkers served now (with `watch`, a later read may see a newer set). */
   readonly walkers: ReadonlyMap<string, LoadedWalker>;
+  /** Items of the loaded collections, as walkers and backends use them (access rules do not bind a null identity). */
+  readonly collections: Collections;
   /** Carries notifications (and revocations) to other nodes; the in-process one without Redis. */
   readonly broker: Broker;
   /** The port of `/metrics` when `metricsPort` is set (else it is on `port`). */
@@ -141,6 +152,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const clientLog = logLimiter?.wrap(log) ?? log;
   const walkers = options.walkers ?? (await loadWalkers(config.walkersDir));
   const registry = new WalkerRegistry(walkers);
+  const collectionDefs = options.collections ?? (config.collectionsDir === undefined ? new Map<string, LoadedCollection>() : await loadCollections(config.collectionsDir));
   const channels = new ChannelPolicy(options.channels ?? loadChannelsFile(config.channelsFile, walkers));
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
@@ -167,6 +179,10 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   // Cluster messages (revocations, server joins) share the broker's control topic.
   const control = new ControlRouter(broker, log);
   relayRevocations(revocations, control);
+  // Item changes reach this node's live subscriptions and, over the control topic, every other node's.
+  const live = new LiveSubscriptions();
+  const feed = new ChangeFeed(live, control);
+  const collections = new Collections(collectionDefs, store, (change) => feed.publish(change));
   // Channel history: in this process on one node; in the broker's Redis in a cluster, so every node
   // gives a channel the same offsets (history/redis.ts). Publications go into it on their way to the broker.
   const link = channels.anyHistory && innerBroker instanceof PubSubBroker ? innerBroker.historyLink() : null;
@@ -186,7 +202,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const secret = created.secret;
   // With Redis, presence is shared by every node; one node answers from its registry.
   const presence = await redisPresence(config, log, () => hub.presenceChannels());
-  const runner = new WalkerRunner(registry, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(readServerHistory ? { history: readServerHistory } : {}) }, clientLog, metrics);
+  const runner = new WalkerRunner(registry, publisher ?? broker, store, { walkerTimeoutMs: config.walkerTimeoutMs, presence: (channelId: string): MaybePromise<PresenceClient[]> => hub.presence.list(channelId), ...(readServerHistory ? { history: readServerHistory } : {}), ...(collectionDefs.size > 0 ? { items: (collection: string, owner: string) => walkerItems(collections, collection, owner) } : {}) }, clientLog, metrics);
   const hub: Hub = new Hub({
     options: {
       peerEvents: config.peerEvents,
@@ -206,6 +222,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     log: clientLog,
     clock,
     metrics,
+    ...(collectionDefs.size > 0 ? { collections: new CollectionFrames(collections, live, clientLog) } : {}),
   });
   // A logout (here, or on another node once synced) downgrades the sockets using those tokens.
   revocations.onRevoked(() => hub.revokeWhere(isRevoked));
@@ -230,7 +247,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const notify = createNotifyRoutes({ keys: apiKeys, broker: publisher ?? broker, reach: (kind, ids) => hub.reach(kind, ids) });
   const channelsApi = createChannelsApi({ keys: apiKeys, presence: (channelId) => hub.presence.list(channelId), history: readServerHistory, joins: relayServerJoins(control, (change) => hub.applyServerJoins(change)) });
   const metricsHere = config.metricsPort === undefined;
-  const openApiOf = (served: ReadonlyMap<string, LoadedWalker>) => new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers: served, version: VERSION, metricsHere })));
+  const openApiOf = (served: ReadonlyMap<string, LoadedWalker>) => new RawBody('application/json', JSON.stringify(createOpenApiDocument({ walkers: served, version: VERSION, metricsHere, collections: collectionDefs })));
   // Rebuilt when `watch` changes the walkers, so the document always lists the routes served.
   let openApi = openApiOf(walkers);
   registry.onChange((served) => {
@@ -241,11 +258,15 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   });
   const readiness = createReadiness(() => tracker.isDraining);
   const walkerRoute = tracker.wrap(createWalkerRoute(runner, authenticator, profile));
+  const itemsApi = collectionDefs.size > 0 ? createItemsApi({ collections, authenticator, keys: apiKeys }) : null;
   const transport = createTransport({ ...config, tls }, {
     hub,
     authenticator,
     badHandshakeToken: profile.badHandshakeToken,
-    ...(profile.rest.allMethods ? { anyMethodRoutes: { '/walker/:name': walkerRoute, '/walker/:name/:node': walkerRoute } } : {}),
+    anyMethodRoutes: {
+      ...(profile.rest.allMethods ? { '/walker/:name': walkerRoute, '/walker/:name/:node': walkerRoute } : {}),
+      ...(itemsApi ? { '/items/:collection': tracker.wrap(itemsApi.collection), '/items/:collection/:id': tracker.wrap(itemsApi.item) } : {}),
+    },
     postRoutes: {
       ...(profile.rest.allMethods ? {} : { '/walker/:name': walkerRoute }),
       '/user/register': tracker.wrap(accounts.register, { budgeted: true }),
@@ -294,6 +315,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   const closeBudget = (ms: number) => Math.max(ms, CLOSE_GRACE_MS);
   let port: number;
   try {
+    await collections.prepare();
     await revocations.start(config.revocationSyncMs);
     await authenticator.start();
     await hub.start(transport.publisher);
@@ -364,6 +386,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     get walkers() {
       return registry.current;
     },
+    collections,
     broker: innerBroker,
     metricsPort: metricsPortBound,
     drain: (timeoutMs = config.drainTimeoutMs) => (drained ??= drain(timeoutMs)),

@@ -25,6 +25,28 @@ const position = z.strictObject({ offset: z.number().int().min(0).max(Number.MAX
 /** Payload delivered verbatim to targets: any JSON value, but it must be present. */
 const payload = z.unknown().refine((v) => v !== undefined, 'is required');
 
+/** Items one `items` frame may create, update or delete at once. */
+export const MAX_ITEMS_PER_WRITE = 100;
+/** The most items one read returns (`limit` defaults to DEFAULT_ITEMS_LIMIT). */
+export const MAX_ITEMS_LIMIT = 1000;
+export const DEFAULT_ITEMS_LIMIT = 100;
+/** Deepest offset a read may page to. */
+export const MAX_ITEMS_OFFSET = 100_000;
+/** A list of field names: an array, or one comma-separated string (as Directus accepts both). */
+const fieldNames = z.union([z.string().max(2048), z.array(z.string().min(1).max(128)).max(100)]);
+/**
+ * A collection query, a subset of Directus' (docs/collections.md). Checked here for shape; field
+ * names and filter operators are checked against the collection (src/collections/query.ts).
+ */
+export const itemQuerySchema = z.strictObject({
+  filter: z.record(z.string(), z.unknown()).optional(),
+  sort: fieldNames.optional(),
+  limit: z.number().int().min(1, 'must be at least 1 (reading everything at once is not supported)').max(MAX_ITEMS_LIMIT, `must be at most ${MAX_ITEMS_LIMIT}`).optional(),
+  offset: z.number().int().min(0).max(MAX_ITEMS_OFFSET, `must be at most ${MAX_ITEMS_OFFSET}`).optional(),
+  fields: fieldNames.optional(),
+});
+export type ItemQuery = z.infer<typeof itemQuerySchema>;
+
 export const inboundFrameSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('walker'),
@@ -43,13 +65,35 @@ export const inboundFrameSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('subscribe'),
-      channel_ids: targets,
+      /** A channel subscription names channels; a data subscription (docs/collections.md) names a `collection` instead. */
+      channel_ids: targets.optional(),
       /** Recover history channels from a position the client had: `{C: {offset, epoch}}` (each C also in channel_ids). */
       since: z.record(idSchema, position).optional(),
+      collection: idSchema.optional(),
+      /** Data subscriptions: which items (`filter`, `fields`; `sort`, `limit`, `offset` shape `init` only). */
+      query: itemQuerySchema.optional(),
+      /** Data subscriptions: only this kind of change event (all kinds when absent). */
+      event: z.enum(['create', 'update', 'delete']).optional(),
       uid,
     })
-    .refine((f) => f.since === undefined || Object.keys(f.since).every((c) => f.channel_ids.includes(c)), { message: 'every channel in since must be in channel_ids', path: ['since'] }),
-  z.object({ type: z.literal('unsubscribe'), channel_ids: targets, uid }),
+    .refine((f) => (f.channel_ids === undefined) !== (f.collection === undefined), { message: 'give channel_ids (a channel subscription) or collection (a data subscription), not both', path: ['channel_ids'] })
+    .refine((f) => f.collection === undefined || (f.since === undefined), { message: 'since applies to channel subscriptions only', path: ['since'] })
+    .refine((f) => f.since === undefined || Object.keys(f.since).every((c) => (f.channel_ids ?? []).includes(c)), { message: 'every channel in since must be in channel_ids', path: ['since'] }),
+  /** With channel_ids: leaves channels. Without: ends the data subscription `uid`, or all of the connection's data subscriptions. */
+  z.object({ type: z.literal('unsubscribe'), channel_ids: targets.optional(), uid }),
+  /** Directus' `auth`: the same as change_user with a token, answered `{"type":"auth","status":"ok"}` or an error frame. */
+  z.object({ type: z.literal('auth'), access_token: z.string().min(1).max(16 * 1024), uid }),
+  /** CRUD on a collection's items (docs/collections.md). */
+  z.object({
+    type: z.literal('items'),
+    collection: idSchema,
+    action: z.enum(['create', 'read', 'update', 'delete']),
+    data: z.unknown().optional(),
+    id: idSchema.optional(),
+    ids: z.array(idSchema).min(1).max(MAX_ITEMS_PER_WRITE).optional(),
+    query: itemQuerySchema.optional(),
+    uid,
+  }),
   z.object({ type: z.literal('ping'), uid }),
   /** Who is in a channel (namespaces with presence; see docs/channels.md). */
   z.object({ type: z.literal('presence'), channel_id: idSchema, uid }),
@@ -167,7 +211,18 @@ export const encode = {
   joinLeave: (kind: 'join' | 'leave', channelId: string, client: PresenceClient) => JSON.stringify({ type: kind, channel_id: channelId, client }),
   /** A notification: the payload exactly as given, nothing wrapped around it. */
   payload: (data: unknown) => JSON.stringify(data),
+  /** Reply to `auth`. */
+  authOk: (uid?: string) => JSON.stringify(withUid({ type: 'auth', status: 'ok' }, uid)),
+  /** Reply to `items`: `data` is the JSON text of the items (an array, or one item for a single-item action). */
+  items: (data: string, uid?: string) => `{"type":"items","data":${data}${uid === undefined ? '' : `,"uid":${JSON.stringify(uid)}`}}`,
+  /** A data subscription's `init` or change event: `data` is the JSON text of an array (items; ids for `delete`). */
+  subscription: (event: SubscriptionEvent, data: string, uid?: string) =>
+    `{"type":"subscription","event":"${event}","data":${data}${uid === undefined ? '' : `,"uid":${JSON.stringify(uid)}`}}`,
+  /** Reply to an `unsubscribe` of data subscriptions. */
+  unsubscribedData: (uid?: string) => JSON.stringify(withUid({ type: 'subscription', event: 'unsubscribe' }, uid)),
 };
+
+export type SubscriptionEvent = 'init' | 'create' | 'update' | 'delete';
 
 /** Best-effort read of `uid` from a frame that failed validation, so its error can still carry it. */
 export function salvageUid(value: unknown): string | undefined {
@@ -201,5 +256,10 @@ export type AckFrame = { type: 'ack'; uid: string };
 export type PresenceFrame = { type: 'presence'; channel_id: string; clients: PresenceClient[]; uid?: string };
 export type PresenceStatsFrame = { type: 'presence_stats'; channel_id: string; num_clients: number; num_users: number; uid?: string };
 export type JoinLeaveFrame = { type: 'join' | 'leave'; channel_id: string; client: PresenceClient };
+export type AuthFrame = { type: 'auth'; status: 'ok'; uid?: string };
+export type ItemsFrame = { type: 'items'; data: unknown; uid?: string };
+export type SubscriptionFrame =
+  | { type: 'subscription'; event: SubscriptionEvent; data: unknown[]; uid?: string }
+  | { type: 'subscription'; event: 'unsubscribe'; uid?: string };
 /** Every frame the hub itself writes (notifications are whatever their sender put in `data`). */
-export type HubFrame = ConnectionFrame | WalkerReplyFrame | ErrorFrame | PongFrame | ChannelsFrame | AckFrame | PresenceFrame | PresenceStatsFrame | JoinLeaveFrame | PublicationFrame | HistoryFrame;
+export type HubFrame = AuthFrame | ItemsFrame | SubscriptionFrame | ConnectionFrame | WalkerReplyFrame | ErrorFrame | PongFrame | ChannelsFrame | AckFrame | PresenceFrame | PresenceStatsFrame | JoinLeaveFrame | PublicationFrame | HistoryFrame;

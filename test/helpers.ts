@@ -13,6 +13,7 @@ import { parseConfig, type ConfigInput } from '../src/config.js';
 import { silentLogger, type Logger } from '../src/log.js';
 import { createHub, type RunningHub } from '../src/node.js';
 import type { ChannelsFile } from '../src/channels/schema.js';
+import type { LoadedCollection } from '../src/collections/loader.js';
 import type { Store } from '../src/store/store.js';
 import type { WalkerDefinition } from '../src/walkers/define.js';
 import { checkWalker, type LoadedWalker } from '../src/walkers/loader.js';
@@ -33,7 +34,7 @@ export function tempDir(prefix = 'walker-hub-'): string {
 /** Starts a hub on 127.0.0.1:0 with the example walkers unless told otherwise. Stop it with stopAll(). */
 export async function startHub(
   options: Partial<ConfigInput> = {},
-  extra: { walkers?: ReadonlyMap<string, LoadedWalker>; log?: Logger; store?: Store; clock?: Clock; channels?: ChannelsFile } = {},
+  extra: { walkers?: ReadonlyMap<string, LoadedWalker>; log?: Logger; store?: Store; clock?: Clock; channels?: ChannelsFile; collections?: ReadonlyMap<string, LoadedCollection> } = {},
 ): Promise<RunningHub> {
   const config = parseConfig({
     host: '127.0.0.1',
@@ -46,7 +47,7 @@ export async function startHub(
     passwordHashCost: 10,
     ...options,
   });
-  const hub = await createHub({ config, log: extra.log ?? silentLogger, ...(extra.walkers ? { walkers: extra.walkers } : {}), ...(extra.store ? { store: extra.store } : {}), ...(extra.clock ? { clock: extra.clock } : {}), ...(extra.channels ? { channels: extra.channels } : {}) });
+  const hub = await createHub({ config, log: extra.log ?? silentLogger, ...(extra.walkers ? { walkers: extra.walkers } : {}), ...(extra.store ? { store: extra.store } : {}), ...(extra.clock ? { clock: extra.clock } : {}), ...(extra.channels ? { channels: extra.channels } : {}), ...(extra.collections ? { collections: extra.collections } : {}) });
   running.add(hub);
   return hub;
 }

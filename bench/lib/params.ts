@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { serverKinds, type ServerKind } from './messages.js';
 
-export const scenarioNames = ['fanout', 'latency', 'chat', 'connections', 'rest', 'walker', 'cluster', 'subscribe', 'presence-fanout', 'presence'] as const;
+export const scenarioNames = ['fanout', 'latency', 'chat', 'connections', 'rest', 'walker', 'cluster', 'subscribe', 'presence-fanout', 'presence', 'collections'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface Params {
@@ -23,6 +23,8 @@ export interface Params {
    * on a fresh server, up to `maxAttempts` in all and only while the run is within `budgetSec`.
    */
   readonly retry: { readonly busyCores: number; readonly maxAttempts: number; readonly budgetSec: number };
+  /** Live data: item creates to `subscribers` checked subscribers, `window` in flight, vs as many channel frames. */
+  readonly collections: { readonly subscribers: number; readonly writes: number; readonly window: number };
   readonly fanout: {
     readonly sizes: readonly number[];
     /** Deliveries in the warm-up, whose rate sizes the measured run to last about `targetSec`. */
@@ -159,5 +161,6 @@ export function parseParams(argv: readonly string[]): Params {
     subscribe: { connections: 10, rounds: quick ? 50 : 100 },
     presenceFanout: { subscribers: quick ? 1000 : 10_000, repeats: 3 },
     presence: { members: 10_000, samples: quick ? 30 : 100, settleMs: 30_000 },
+    collections: { subscribers: 1000, writes: quick ? 500 : 2000, window: 16 },
   };
 }

@@ -239,6 +239,20 @@ export function renderReport(results: Results, params: Params, targets: readonly
     );
   }
 
+  if (results.collections.length > 0) {
+    const c = params.collections;
+    out.push(`### Live data (Walker Hub: ${int(c.subscribers)} subscribers of one collection, each event checked for access and filter, vs a channel; ${int(c.writes)} writes, ${c.window} in flight)`, '');
+    out.push(
+      table(
+        ['fanout', 'events/s', 'µs server CPU/delivery', 'write p50 ms', 'write p99 ms'],
+        results.collections.map((r) => [r.fanout === 'checked' ? 'item creates, checked per subscriber' : 'channel frames, no checks', int(r.eventsPerSec), fixed(r.serverCpuUsPerDelivery, 2), r.writeP50Ms === null ? '–' : fixed(r.writeP50Ms, 1), r.writeP99Ms === null ? '–' : fixed(r.writeP99Ms, 1)]),
+      ),
+      '',
+      'Write latency: an `items` create sent to its reply read, on the embedded store (LMDB, fsync per commit), while every subscriber gets the events of the writes before it.',
+      '',
+    );
+  }
+
   if (targets.length > 0) {
     out.push('### Targets (ratios from this run)', '');
     out.push(

@@ -190,6 +190,20 @@ export interface PresenceResult extends RunBase, Timings {
   readonly replyBytes: number;
 }
 
+/** Live data (docs/collections.md): item creates fanned out with per-subscriber checks, or as many channel frames without. */
+export interface CollectionsResult {
+  readonly server: 'hub';
+  readonly fanout: 'checked' | 'channel';
+  readonly subscribers: number;
+  readonly writes: number;
+  readonly eventsPerSec: number;
+  readonly serverCpuUsPerDelivery: number;
+  /** Send → `items` reply; null for channel frames (no reply). */
+  readonly writeP50Ms: number | null;
+  readonly writeP99Ms: number | null;
+  readonly error?: string;
+}
+
 export interface Results {
   fanout: FanoutResult[];
   latency: LatencyResult[];
@@ -201,10 +215,11 @@ export interface Results {
   subscribe: SubscribeResult[];
   presenceFanout: PresenceFanoutResult[];
   presence: PresenceResult[];
+  collections: CollectionsResult[];
 }
 
 export function emptyResults(): Results {
-  return { fanout: [], latency: [], chat: [], connections: [], rest: [], walker: [], cluster: [], subscribe: [], presenceFanout: [], presence: [] };
+  return { fanout: [], latency: [], chat: [], connections: [], rest: [], walker: [], cluster: [], subscribe: [], presenceFanout: [], presence: [], collections: [] };
 }
 
 export function errorText(err: unknown): string {

@@ -17,6 +17,7 @@ import { failed, launchAll, measure } from './measure.js';
 import { latency } from './latency.js';
 import { presenceFanoutSection, presenceSection } from './presence.js';
 import { subscribeSection } from './subscribe.js';
+import { measureCollections } from './collections.js';
 import { rest, restPaths } from './rest.js';
 import { profileArgs, startWalkerLoad, walkerCalls } from './walker.js';
 
@@ -212,5 +213,21 @@ export async function runAll(ctx: Ctx, results: Results): Promise<void> {
   if (scenarios.includes('presence')) {
     log('presence');
     results.presence.push(...(await presenceSection(ctx)));
+  }
+
+  // Walker Hub only, whatever --servers says: live data subscriptions against a plain channel.
+  if (scenarios.includes('collections')) {
+    const c = params.collections;
+    log(`collections  ${int(c.subscribers)} subscribers, ${int(c.writes)} creates`);
+    try {
+      for (const r of await measureCollections(c)) {
+        results.collections.push(r);
+        log(`  ${r.fanout}: ${int(r.eventsPerSec)} events/s, ${fixed(r.serverCpuUsPerDelivery, 2)} µs server CPU/delivery${r.writeP99Ms === null ? '' : `, write p99 ${fixed(r.writeP99Ms, 0)} ms`}`);
+      }
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      log(`  failed: ${error}`);
+      results.collections.push({ server: 'hub', fanout: 'checked', subscribers: c.subscribers, writes: c.writes, eventsPerSec: NaN, serverCpuUsPerDelivery: NaN, writeP50Ms: null, writeP99Ms: null, error });
+    }
   }
 }

@@ -3,18 +3,25 @@
  * with backoff (re-applying the token and re-subscribing channels, recovering history channels from
  * the last publication seen). Runs in browsers and Node.
  */
-import type { ConnectionInfo, FrameOf, HistoryPosition, PresenceClient } from '../protocol.js';
+import type { ConnectionInfo, FrameOf, HistoryPosition, ItemQuery, PresenceClient } from '../protocol.js';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { Emitter, type AnyListener } from './emitter.js';
 import { HubClientError } from './errors.js';
 import { Pending } from './pending.js';
 import { channelsOf, clientsOf, connectionInfo, errorOf, historyOf, membershipOf, positionOf, statsOf, subscribedOf } from './replies.js';
 import { OPEN, onUpgradeRefused, resolveSocket, socketUrl, type SocketConstructor, type SocketLike } from './socket.js';
-import { lifecycleEvents, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type History, type HistoryOptions, type LifecycleEvents, type MembershipEvents, type PresenceStats } from './types.js';
+import { lifecycleEvents, type ItemsApi, type ItemsEvent, type ItemsSubscription, type CallOptions, type ConnectOptions, type DisconnectInfo, type Frame, type History, type HistoryOptions, type LifecycleEvents, type MembershipEvents, type PresenceStats } from './types.js';
 
 /** Any JSON value but undefined, as the protocol requires of a payload. */
 type Payload = FrameOf<'user'>['data'];
-type Outbound = FrameOf<'walker'> | FrameOf<'client'> | FrameOf<'channel'> | FrameOf<'user'> | FrameOf<'change_user'> | FrameOf<'subscribe'> | FrameOf<'unsubscribe'> | FrameOf<'presence'> | FrameOf<'presence_stats'> | FrameOf<'history'> | FrameOf<'ping'>;
+type Outbound = FrameOf<'walker'> | FrameOf<'client'> | FrameOf<'channel'> | FrameOf<'user'> | FrameOf<'change_user'> | FrameOf<'subscribe'> | FrameOf<'unsubscribe'> | FrameOf<'presence'> | FrameOf<'presence_stats'> | FrameOf<'history'> | FrameOf<'ping'> | FrameOf<'items'>;
+
+/** A data subscription kept across reconnects: its uid stays, its query is sent again (its init then replaces the app's copy). */
+interface DataSubscription {
+  readonly collection: string;
+  readonly query: ItemQuery | undefined;
+  readonly handler: (event: ItemsEvent) => void;
+}
 
 export class HubClient {
   /** The current connection's ids; null until the first `connection` frame. */
@@ -31,6 +38,8 @@ export class HubClient {
   private readonly channels = new Set<string>();
   /** History channels: the last publication delivered (or the top when joined); a reconnect recovers from here. */
   private readonly positions = new Map<string, HistoryPosition>();
+  /** Data subscriptions by uid (subscribeItems). */
+  private readonly dataSubs = new Map<string, DataSubscription>();
   /**
    * The connection's own channel (`?channel_id=`) while its recovery after a reconnect is asked:
    * it is joined before that (at the upgrade), so live publications may come first; they are covered
@@ -145,6 +154,61 @@ export class HubClient {
   }
 
   /**
+   * CRUD on a collection's items (docs/collections.md); refusals reject with the hub's code
+   * (`unauthorized`, `forbidden`, `invalid_item` with its issues, `not_found`, ...).
+   */
+  items<T = Record<string, unknown>>(collection: string): ItemsApi<T> {
+    const run = async (frame: Omit<FrameOf<'items'>, 'type' | 'collection'>): Promise<unknown> => {
+      const reply = await this.request({ type: 'items', collection, ...frame }, undefined, `items ${collection}`);
+      if (reply.type === 'items' && 'data' in reply) return reply['data'];
+      throw errorOf(reply);
+    };
+    return {
+      create: ((data: unknown) => run({ action: 'create', data })) as ItemsApi<T>['create'],
+      read: (query) => run({ action: 'read', ...(query ? { query } : {}) }) as Promise<T[]>,
+      get: (id, query) => run({ action: 'read', id, ...(query ? { query } : {}) }) as Promise<T>,
+      update: (id, data) => run({ action: 'update', id, data }) as Promise<T>,
+      delete: async (ids) => {
+        const out = await run(typeof ids === 'string' ? { action: 'delete', id: ids } : { action: 'delete', ids });
+        return (Array.isArray(out) ? out : [out]) as string[];
+      },
+    };
+  }
+
+  /**
+   * Subscribes to a collection's changes: `handler` gets `init` (the items matching `query`), then
+   * `create` / `update` / `delete` events (apply updates as upserts; a `delete` also says an item
+   * left the query's filter). Resolves once `init` was handled; a refusal rejects. After a reconnect
+   * it subscribes again, and that `init` replaces what the app holds.
+   */
+  async subscribeItems<T = Record<string, unknown>>(collection: string, query: ItemQuery | undefined, handler: (event: ItemsEvent<T>) => void): Promise<ItemsSubscription> {
+    const uid = this.pending.nextUid();
+    const sub: DataSubscription = { collection, query, handler: handler as (event: ItemsEvent) => void };
+    this.dataSubs.set(uid, sub);
+    try {
+      await this.startData(uid, sub);
+    } catch (err) {
+      this.dataSubs.delete(uid);
+      throw err;
+    }
+    return {
+      unsubscribe: async () => {
+        if (!this.dataSubs.delete(uid)) return;
+        if (this.live) await this.request({ type: 'unsubscribe', uid }, undefined, 'unsubscribe').catch(() => undefined);
+      },
+    };
+  }
+
+  /** Sends the subscription under its own uid and waits for its `init` (handled in `receive`) or a refusal. */
+  private async startData(uid: string, sub: DataSubscription): Promise<void> {
+    // Sent first: a socket that is not open throws here, before anything waits. The reply cannot
+    // arrive before the wait starts (frames come in later event-loop turns).
+    this.send({ type: 'subscribe', collection: sub.collection, ...(sub.query ? { query: sub.query } : {}), uid });
+    const frame = await this.pending.wait(uid, this.timeoutMs, `subscribe ${sub.collection}`);
+    if (frame.type === 'error') throw errorOf(frame);
+  }
+
+  /**
    * Switches the connection's user (no token: public). Resolves with the new `info`; a refused
    * token rejects with `invalid_token`, and the connection is then public (so is every reconnect).
    */
@@ -242,6 +306,20 @@ export class HubClient {
     // Unasked (no uid): the hub lost part of a channel's stream (a gap it could not fill, or a new
     // epoch) and says where it goes on from; the app hears `subscribed` with recovered false.
     if (uid === undefined && frame.type === 'subscribed' && 'recovered' in frame) return this.joined(frame);
+    // Data subscription frames go to their handler at once, in order (init first, settling its request).
+    if (typeof uid === 'string' && frame.type === 'subscription' && this.dataSubs.has(uid)) {
+      const sub = this.dataSubs.get(uid) as DataSubscription;
+      const event = frame['event'];
+      if ((event === 'init' || event === 'create' || event === 'update' || event === 'delete') && Array.isArray(frame['data'])) {
+        try {
+          sub.handler({ event, data: frame['data'] as ItemsEvent['data'] });
+        } catch (err) {
+          this.emitter.emit('error', { type: 'error', error: { code: 'listener_failed', message: `subscribeItems handler threw: ${(err as Error).message}` } });
+        }
+      }
+      if (event === 'init') this.pending.settle(uid, frame);
+      return;
+    }
     if (typeof uid === 'string' && this.pending.settle(uid, frame)) return;
     if (frame.type === 'connection') this.info = connectionInfo(frame) ?? this.info;
     if (frame.type === 'publication' && this.holding !== null && frame['channel_id'] === this.holding) return;
@@ -329,6 +407,16 @@ export class HubClient {
         this.holding = null;
         this.emitter.emit('error', { type: 'error', error: { code: (err as HubClientError).code, message: `re-subscribe failed: ${(err as Error).message}` } });
         if ((err as HubClientError).code === 'disconnected') return;
+      }
+    }
+    if (reconnected) {
+      for (const [uid, sub] of this.dataSubs) {
+        try {
+          await this.startData(uid, sub);
+        } catch (err) {
+          this.emitter.emit('error', { type: 'error', error: { code: (err as HubClientError).code, message: `re-subscribe to ${sub.collection} failed: ${(err as Error).message}` } });
+          if ((err as HubClientError).code === 'disconnected') return;
+        }
       }
     }
     this.settleReady.resolve(info);

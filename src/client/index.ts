@@ -15,4 +15,4 @@ export { HubClientError, type ClientErrorCode } from './errors.js';
 export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 export { resolveRedirect, pageMatches, type RedirectAction } from './redirect.js';
 export type { SocketConstructor, SocketLike } from './socket.js';
-export type { CallOptions, ConnectOptions, ConnectionInfo, DisconnectInfo, Frame, History, HistoryOptions, HistoryPosition, LifecycleEvent, LifecycleEvents, MembershipChange, MembershipEvents, PresenceClient, PresenceStats, SubscribedChannel, TokenSource } from './types.js';
+export type { ItemQuery, ItemsApi, ItemsEvent, ItemsSubscription, CallOptions, ConnectOptions, ConnectionInfo, DisconnectInfo, Frame, History, HistoryOptions, HistoryPosition, LifecycleEvent, LifecycleEvents, MembershipChange, MembershipEvents, PresenceClient, PresenceStats, SubscribedChannel, TokenSource } from './types.js';

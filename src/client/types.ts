@@ -100,3 +100,29 @@ export interface MembershipEvents {
   leave: MembershipChange;
 }
 export const lifecycleEvents: ReadonlySet<string> = new Set<LifecycleEvent>(['connect', 'reconnect', 'disconnect', 'subscribed']);
+
+/** A collection query (docs/collections.md): `filter`, `sort`, `limit`, `offset`, `fields`. */
+export type { ItemQuery } from '../protocol.js';
+
+/** One frame of a data subscription: `init` holds the items matching the query (replace your copy), the others the changed items (`delete`: their ids). */
+export interface ItemsEvent<T = Record<string, unknown>> {
+  readonly event: 'init' | 'create' | 'update' | 'delete';
+  /** Items for init/create/update; ids (strings) for delete. */
+  readonly data: T[] | string[];
+}
+
+/** CRUD on one collection's items over the socket; each call resolves with the hub's `data`. */
+export interface ItemsApi<T = Record<string, unknown>> {
+  create(data: Partial<T>): Promise<T>;
+  create(data: Array<Partial<T>>): Promise<T[]>;
+  read(query?: import('../protocol.js').ItemQuery): Promise<T[]>;
+  get(id: string, query?: import('../protocol.js').ItemQuery): Promise<T>;
+  update(id: string, data: Partial<T>): Promise<T>;
+  /** Resolves with the ids deleted. */
+  delete(ids: string | string[]): Promise<string[]>;
+}
+
+export interface ItemsSubscription {
+  /** Ends it (no more events; not re-subscribed after a reconnect). */
+  unsubscribe(): Promise<void>;
+}

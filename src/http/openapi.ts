@@ -10,6 +10,8 @@ import { errorCatalogue, type ErrorCode } from '../errors.js';
 import type { LoadedWalker } from '../walkers/loader.js';
 import { batchBody, directualNotification, MAX_BATCH, targetedNotification } from './notify-schema.js';
 import { serverJoinsBody } from '../channels/server-joins.js';
+import type { LoadedCollection } from '../collections/loader.js';
+import { collectionDocs } from './openapi-items.js';
 
 type Json = Record<string, unknown>;
 
@@ -18,6 +20,8 @@ export interface OpenApiSources {
   readonly version: string;
   /** Whether `/metrics` is on this port (false with `metricsPort`). */
   readonly metricsHere: boolean;
+  /** Collections served at `/items/:collection` (docs/collections.md). */
+  readonly collections?: ReadonlyMap<string, LoadedCollection>;
 }
 
 /** The JSON Schema of a zod schema's input, or a permissive schema saying why there is none. */
@@ -253,12 +257,17 @@ export function createOpenApiDocument(sources: OpenApiSources): Json {
     '503': { description: 'Draining', content: jsonContent({ type: 'object', properties: { status: { const: 'draining' } } }) },
   });
   if (sources.metricsHere) paths['/metrics'] = get('metrics', 'Prometheus metrics, text format', { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } });
+  if (sources.collections !== undefined && sources.collections.size > 0) {
+    const docs = collectionDocs(sources.collections, { errors, inputJsonSchema });
+    Object.assign(paths, docs.paths);
+    Object.assign(schemas, docs.schemas);
+  }
   paths['/openapi.json'] = get('openapi', 'This document', { '200': { description: 'OpenAPI 3.1', content: jsonContent({ type: 'object' }) } });
 
   return {
     openapi: '3.1.0',
     info: { title: 'Walker Hub', version: sources.version, description: 'REST routes of a Walker Hub. The WebSocket protocol (`/websocket`) is described in the README.' },
-    tags: [{ name: 'walkers' }, { name: 'accounts' }, { name: 'push' }, { name: 'operations' }],
+    tags: [{ name: 'walkers' }, ...(sources.collections !== undefined && sources.collections.size > 0 ? [{ name: 'items' }] : []), { name: 'accounts' }, { name: 'push' }, { name: 'operations' }],
     paths,
     components: {
       schemas,

@@ -23,6 +23,7 @@ import type { RedisHistory } from '../history/redis.js';
 import { recoverFromStreams } from '../history/stream-recovery.js';
 import type { HistoryStreams } from '../history/streams.js';
 import { topics } from './connection.js';
+import type { CollectionFrames } from '../collections/frames.js';
 
 export type { PeerPolicy } from '../channels/policy.js';
 
@@ -67,7 +68,13 @@ export interface HandlerDeps {
   callerChannels(session: Session): CallerChannels;
   /** Called for each error sent (an `error` frame or a failed `walker` reply), by code. */
   errorSent(code: string): void;
+  /** `items` frames and data subscriptions (docs/collections.md); null when no collection is loaded. */
+  readonly collections: CollectionFrames | null;
 }
+
+/** A `subscribe` frame naming channels (the other kind names a collection). */
+type ChannelSubscribe = FrameOf<'subscribe'> & { channel_ids: string[] };
+const namesChannels = (frame: FrameOf<'subscribe'>): frame is ChannelSubscribe => frame.channel_ids !== undefined;
 
 /**
  * Handlers are synchronous, so frames of one socket are handled strictly in arrival order. `at`:
@@ -85,6 +92,12 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
   };
 
   const { line } = deps;
+
+  /** Runs `act` on the collections, or answers that there are none. */
+  const collections = (session: Session, uid: string | undefined, act: (c: CollectionFrames, fail: (err: HubError) => void) => void) => {
+    if (deps.collections === null) return sendError(session, new HubError('unknown_collection', 'No collections are loaded on this hub'), uid);
+    act(deps.collections, (err) => sendError(session, err, uid));
+  };
 
   /** The socket's walker caller, made again only when its identity changed (so a running walker keeps the one it started with). */
   const callerOf = (session: Session): WalkerCall => {
@@ -155,7 +168,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
   };
 
   /** A subscribe whose history channels recover from Redis (stream-recovery.ts); false when none of them keeps history. */
-  const joinFromStreams = (session: Session, frame: FrameOf<'subscribe'>, all: string[], fresh: string[]): boolean => {
+  const joinFromStreams = (session: Session, frame: ChannelSubscribe, all: string[], fresh: string[]): boolean => {
     const shared = deps.sharedHistory as NonNullable<HandlerDeps['sharedHistory']>;
     const kept = [...new Set(frame.channel_ids)].filter((id) => deps.channels.historyOf(id) !== null);
     if (kept.length === 0) return false;
@@ -238,6 +251,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     },
 
     subscribe(session, frame, at) {
+      if (!namesChannels(frame)) return collections(session, frame.uid, (c, fail) => c.subscribe(session, frame, fail));
       // Refused whole: one channel the connection may not join, and it joins none of them.
       let asks: Array<{ channel: string; walker: string }> | null = null;
       for (const id of frame.channel_ids) {
@@ -283,8 +297,23 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     },
 
     unsubscribe(session, frame) {
+      if (frame.channel_ids === undefined) return collections(session, frame.uid, (c) => c.unsubscribe(session, frame.uid));
       send(session, encode.channels('unsubscribed', deps.leave(session, frame.channel_ids), frame.uid));
     },
+
+    auth(session, frame) {
+      let identity: Identity;
+      try {
+        identity = deps.authenticator.verify(frame.access_token);
+      } catch (err) {
+        return sendError(session, err instanceof HubError ? err : new HubError('invalid_token'), frame.uid);
+      }
+      deps.setIdentity(session, identity);
+      // As for change_user: the reply means the user's topic is live.
+      deps.replyWhenLive(session, 'users', [identity.root_id], encode.authOk(frame.uid));
+    },
+
+    items: (session, frame) => collections(session, frame.uid, (c, fail) => c.items(session, frame, fail)),
 
     ping(session, frame) {
       send(session, encode.pong(frame.uid));

@@ -34,6 +34,7 @@ import type { HistoryStreams } from '../history/streams.js';
 import type { WalkerRunner } from '../walkers/runner.js';
 import { nativeProfile } from '../profiles/native.js';
 import type { WireProfile } from '../profiles/profile.js';
+import type { CollectionFrames } from '../collections/frames.js';
 
 export interface HubOptions {
   readonly peerEvents: PeerPolicy;
@@ -68,6 +69,8 @@ export interface HubDeps {
   readonly presence?: Presence;
   /** Frames in, error frames, frame-budget refusals; nothing is counted when absent. */
   readonly metrics?: Pick<Metrics, 'frameIn' | 'errorFrame' | 'rateLimited'>;
+  /** `items` frames and data subscriptions; none when absent (no collections). */
+  readonly collections?: CollectionFrames;
 }
 
 /** Channels one connection may sit in at once. */
@@ -147,6 +150,7 @@ export class Hub {
       wait: (session, work, then) => this.gate.after(session, work, then),
       isMember: (session, id) => this.registry.get(session.clientId)?.channels.has(id) ?? false,
       errorSent: (code) => this.metrics.errorFrame(code),
+      collections: deps.collections ?? null,
     });
   }
 
@@ -198,6 +202,7 @@ export class Hub {
     session.gone?.abort(new Error('socket closed'));
     // Replies still waiting can no longer be sent; walkers that finish later find no line.
     this.line.drop(session);
+    this.deps.collections?.closed(session);
     const record = this.registry.remove(session.clientId);
     if (record !== undefined) this.membership.left(presenceClient(session), announced(session, record.channels.keys()));
   }

@@ -12,10 +12,11 @@
  * `close()` is passed through unbounded: shutdown bounds it with its own budget (node.ts).
  */
 import { withTimeout } from '../timeout.js';
+import type { ItemStore } from './items.js';
 import { StoreTimeoutError, type Store } from './store.js';
 
 /** The operations a deadline applies to: every method but `close`. */
-export type StoreOp = Exclude<keyof Store, 'description' | 'close'>;
+export type StoreOp = Exclude<keyof Store, 'description' | 'close' | 'items'> | `items.${keyof ItemStore}`;
 
 export interface DeadlineOptions {
   /** Longest wait for one operation, ms. */
@@ -53,6 +54,14 @@ export function withDeadline(store: Store, options: DeadlineOptions): Store {
     kvDelete: bounded('kvDelete', (rootId, key) => store.kvDelete(rootId, key)),
     kvList: bounded('kvList', (rootId, listOptions?: { prefix?: string; limit?: number }) => store.kvList(rootId, listOptions)),
     ping: bounded('ping', () => store.ping()),
+    items: {
+      prepare: bounded('items.prepare', (collection, indexes) => store.items.prepare(collection, indexes)),
+      insert: bounded('items.insert', (collection, item) => store.items.insert(collection, item)),
+      get: bounded('items.get', (collection, id) => store.items.get(collection, id)),
+      replace: bounded('items.replace', (collection, next, expectedRev) => store.items.replace(collection, next, expectedRev)),
+      remove: bounded('items.remove', (collection, id, expectedRev) => store.items.remove(collection, id, expectedRev)),
+      query: bounded('items.query', (collection, query) => store.items.query(collection, query)),
+    },
     close: () => store.close(),
   };
 }

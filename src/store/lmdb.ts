@@ -13,6 +13,8 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { createLmdbItems, openItemTables, type LmdbItemTables } from './items-lmdb.js';
+import { QueryTooBroadError, type ItemStore } from './items.js';
 import { checkKvKey, checkKvPrefix, encodeKvValue, kvListLimit, normaliseEmail } from './rules.js';
 import {
   DuplicateUserError,
@@ -44,6 +46,8 @@ interface Tables {
   userRevocations: Database<UserRevocation, string>;
   /** UTF-8 of `${root_id}\0${key}` -> JSON text. Binary keys sort by byte = by code point. */
   kv: Database<string, Uint8Array>;
+  /** Items of collections (items-lmdb.ts). */
+  items: LmdbItemTables;
 }
 
 const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -73,6 +77,7 @@ export async function createLmdbStore(dataDir: string, options: { exclusive?: bo
       tokenRevocations: env.openDB<TokenRevocation, string>('token_revocations', { encoding: 'json' }),
       userRevocations: env.openDB<UserRevocation, string>('user_revocations', { encoding: 'json' }),
       kv: env.openDB<string, Uint8Array>('kv', { encoding: 'string', keyEncoding: 'binary' }),
+      items: openItemTables(env),
     };
   } catch (err) {
     lock?.release();
@@ -88,6 +93,7 @@ class LmdbStore implements Store {
   readonly description: string;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
+  readonly items: ItemStore;
 
   constructor(
     dir: string,
@@ -96,6 +102,7 @@ class LmdbStore implements Store {
     private readonly lock: DataDirLock | null,
   ) {
     this.description = `lmdb:${dir}`;
+    this.items = createLmdbItems(env, t.items, (what, op) => this.run(what, op));
     this.timer = setInterval(() => {
       this.sweep().catch(() => {
         // Nothing to do: the next sweep retries, and reads skip expired revocations anyway.
@@ -110,6 +117,8 @@ class LmdbStore implements Store {
     try {
       return await op();
     } catch (err) {
+      // A query refused by its cost is the caller's to narrow, not a store failure.
+      if (err instanceof QueryTooBroadError) throw err;
       throw new StoreUnavailableError(`${this.description}: ${what} failed: ${describeError(err)}`, { cause: err });
     }
   }

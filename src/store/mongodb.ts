@@ -13,6 +13,8 @@
  * is the server's default write concern.
  */
 import { MongoClient, MongoError, MongoServerError, type Collection, type Db } from 'mongodb';
+import { createMongoItems } from './items-mongodb.js';
+import type { ItemStore } from './items.js';
 import { checkKvKey, checkKvPrefix, encodeKvValue, kvListLimit, normaliseEmail } from './rules.js';
 import {
   DuplicateUserError,
@@ -116,6 +118,7 @@ class MongoStore implements Store {
   private readonly tokenRevocations: Collection<TokenRevocationDoc>;
   private readonly userRevocations: Collection<UserRevocationDoc>;
   private readonly kv: Collection<KvDoc>;
+  readonly items: ItemStore;
 
   constructor(
     private readonly client: MongoClient,
@@ -126,6 +129,7 @@ class MongoStore implements Store {
     this.tokenRevocations = db.collection<TokenRevocationDoc>('token_revocations');
     this.userRevocations = db.collection<UserRevocationDoc>('user_revocations');
     this.kv = db.collection<KvDoc>('kv');
+    this.items = createMongoItems(db, (what, op) => this.run(what, op));
   }
 
   /**

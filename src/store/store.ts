@@ -1,3 +1,5 @@
+import type { ItemStore } from './items.js';
+
 /**
  * The persistence interface. Two implementations pass one contract suite (test/contracts/store.contract.ts):
  * the embedded default (lmdb.ts, a folder on local disk) and MongoDB (mongodb.ts).
@@ -86,6 +88,9 @@ export const MAX_KV_VALUE_BYTES = 256 * 1024;
 export interface Store {
   /** A short description for logs, without credentials (e.g. `lmdb:./data`, `mongodb://host:27017/db`). */
   readonly description: string;
+
+  /** Items of collections (src/collections/), in this same store. */
+  readonly items: ItemStore;
 
   /** Atomically creates the user; throws DuplicateUserError on a taken email/id/root_id. */
   createUser(user: UserRecord): Promise<void>;

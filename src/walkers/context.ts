@@ -14,7 +14,7 @@ import { scopedData, type WalkerData } from './data.js';
 import { encodeJson } from './encode.js';
 import { guardedSignal } from './signal.js';
 import { describeThrown } from './thrown.js';
-import type { ChannelHistory, WalkerContext, WalkerMethod, WalkerUser } from './define.js';
+import type { ChannelHistory, WalkerContext, WalkerItems, WalkerMethod, WalkerUser } from './define.js';
 
 export interface CallerInfo {
   readonly via: WalkerMethod;
@@ -45,6 +45,8 @@ export interface ContextServices {
   readonly history?: ((channelId: string, options: { limit?: number | undefined; since?: { offset: number; epoch: string } | undefined }) => MaybePromise<ChannelHistory>) | undefined;
   /** Everyone in a channel on every node; absent when the runner runs without a hub (no channels). */
   readonly presence?: ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined;
+  /** `ctx.items`: a collection's items for a caller's root (the owner of what it creates); absent without collections. */
+  readonly items?: ((collection: string, owner: string) => WalkerItems) | undefined;
 }
 
 export class CallContext implements WalkerContext {
@@ -159,6 +161,12 @@ export class CallContext implements WalkerContext {
     const read = this.services.history;
     if (read === undefined) throw new HubError('forbidden', `Channel "${channelId.slice(0, 128)}" keeps no history`);
     return read(channelId, { limit: options.limit, since: options.since });
+  }
+  items(collection: string): WalkerItems {
+    if (typeof collection !== 'string' || collection === '') throw new TypeError('ctx.items: collection must be a non-empty string');
+    const items = this.services.items;
+    if (items === undefined) throw new HubError('unknown_collection', `Unknown collection "${collection.slice(0, 128)}" (no collections are loaded)`);
+    return items(collection, this.caller.identity.root_id);
   }
   async presenceStats(channelId: string): Promise<PresenceStats> {
     return statsOf(await this.presence(channelId));

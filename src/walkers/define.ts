@@ -7,6 +7,7 @@ import type { JwtClaims } from '../auth/jwt.js';
 import type { PresenceClient, PresenceStats } from '../presence/presence.js';
 import type { Logger } from '../log.js';
 import type { WalkerData } from './data.js';
+import type { ItemQuery } from '../protocol.js';
 
 /** jac-cloud's `__specs__.methods`. GET, PUT, PATCH and DELETE are served by the jac-cloud profile's REST routes. */
 export const walkerMethods = ['websocket', 'post', 'get', 'put', 'patch', 'delete'] as const;
@@ -67,6 +68,25 @@ export interface WalkerContext {
    * or those after `since`; each `data` parsed. Throws `forbidden` for a channel without history.
    */
   history(channelId: string, options?: { limit?: number; since?: { offset: number; epoch: string } }): Promise<ChannelHistory>;
+  /**
+   * Items of a collection (docs/collections.md), as the server: access rules do not bind a walker;
+   * items it creates are owned by its caller's root. Writes send the same events as clients' writes.
+   */
+  items(collection: string): WalkerItems;
+}
+
+/** What `ctx.items(C)` offers; items are in their public form (`id`, fields, `owner`, times). */
+export interface WalkerItems {
+  /** One item, or several (an array of at most 100): validated by the collection's schema. */
+  create(data: Record<string, unknown>): Promise<Record<string, unknown>>;
+  create(data: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>>;
+  read(query?: ItemQuery): Promise<Array<Record<string, unknown>>>;
+  /** Rejects with `not_found` when there is no such item. */
+  get(id: string): Promise<Record<string, unknown>>;
+  /** Changes the given fields; the item after the change must pass the schema. */
+  update(id: string, data: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Resolves with the ids deleted; rejects with `not_found` for a missing one. */
+  delete(ids: string | readonly string[]): Promise<string[]>;
 }
 
 /** What `ctx.history` answers. */

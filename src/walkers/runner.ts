@@ -39,6 +39,8 @@ export interface RunnerOptions {
   readonly presence?: ((channelId: string) => MaybePromise<PresenceClient[]>) | undefined;
   /** A channel's history (`ctx.history`); none without it. */
   readonly history?: ContextServices['history'];
+  /** Collections' items (`ctx.items`); none without it. */
+  readonly items?: ContextServices['items'];
 }
 
 export class WalkerRunner implements ContextServices {
@@ -66,6 +68,10 @@ export class WalkerRunner implements ContextServices {
 
   get history(): ContextServices['history'] {
     return this.options.history;
+  }
+
+  get items(): ContextServices['items'] {
+    return this.options.items;
   }
 
   /** Walker calls still running (over WebSocket and REST). */

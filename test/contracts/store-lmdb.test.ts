@@ -11,6 +11,8 @@ import { withDeadline } from '../../src/store/deadline.js';
 import { createLmdbStore } from '../../src/store/lmdb.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
 import { storeContract } from './store.contract.js';
+import { LMDB_SCAN_CAP, QueryTooBroadError } from '../../src/store/items.js';
+import { itemsContract } from './items.contract.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CRASH_WRITER = join(ROOT, 'test/fixtures/store-crash-writer.ts');
@@ -19,6 +21,18 @@ const HOUR = 3_600_000;
 storeContract('lmdb', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
   const store = await createLmdbStore(dir);
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+itemsContract('lmdb', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
+  const store = withDeadline(await createLmdbStore(dir), { timeoutMs: 5000 });
   return {
     store,
     async cleanup() {
@@ -39,6 +53,32 @@ storeContract('lmdb behind the store deadline', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('lmdb items past the scan cap', () => {
+  it('answers creation-order queries that fill early, and refuses (never truncates) ones that would examine more than the cap', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
+    const store = await createLmdbStore(dir);
+    try {
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i <= LMDB_SCAN_CAP; i++) {
+        const t = `2026-01-01T00:00:${String(Math.floor(i / 1e6)).padStart(2, '0')}.${String(i % 1e6).padStart(6, '0')}Z`;
+        writes.push(store.items.insert('big', { id: `i${String(i).padStart(6, '0')}`, owner: null, created: t, updated: t, rev: 1, data: { n: i } }));
+      }
+      await Promise.all(writes);
+      const latest = await store.items.query('big', { filter: null, sort: [{ path: 'created', dir: -1 }], limit: 2, offset: 0 });
+      expect(latest.map((i) => i.data['n'])).toEqual([LMDB_SCAN_CAP, LMDB_SCAN_CAP - 1]);
+      const early = await store.items.query('big', { filter: { kind: 'cmp', path: 'data.n', op: 'lt', value: 3 }, sort: [{ path: 'created', dir: 1 }], limit: 3, offset: 0 });
+      expect(early.map((i) => i.data['n'])).toEqual([0, 1, 2]);
+      // Nothing matches: the walk would pass the cap before it could say so.
+      await expect(store.items.query('big', { filter: { kind: 'cmp', path: 'data.n', op: 'lt', value: -1 }, sort: [{ path: 'created', dir: 1 }], limit: 3, offset: 0 })).rejects.toThrow(QueryTooBroadError);
+      // Another sort needs the whole collection in memory: over the cap, refused.
+      await expect(store.items.query('big', { filter: null, sort: [{ path: 'data.n', dir: -1 }], limit: 1, offset: 0 })).rejects.toThrow(QueryTooBroadError);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('lmdb store on disk', () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoStore, redactUrl } from '../../src/store/mongodb.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { storeContract } from './store.contract.js';
+import { itemsContract } from './items.contract.js';
 
 const MONGODB_URL = process.env['MONGODB_URL'];
 const REQUIRE_SERVICES = process.env['REQUIRE_SERVICES'] === '1';
@@ -32,6 +33,18 @@ if (MONGODB_URL) {
   });
 
   storeContract('mongodb', async () => {
+    const dbName = `walker_hub_test_${randomBytes(6).toString('hex')}`;
+    const store = await createMongoStore(withDatabase(url, dbName));
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await admin.db(dbName).dropDatabase();
+      },
+    };
+  });
+
+  itemsContract('mongodb', async () => {
     const dbName = `walker_hub_test_${randomBytes(6).toString('hex')}`;
     const store = await createMongoStore(withDatabase(url, dbName));
     return {

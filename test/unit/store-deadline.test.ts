@@ -26,6 +26,14 @@ function stalledStore() {
     kvDelete: stall('kvDelete'),
     kvList: stall('kvList'),
     ping: stall('ping'),
+    items: {
+      prepare: stall('items.prepare'),
+      insert: stall('items.insert'),
+      get: stall('items.get'),
+      replace: stall('items.replace'),
+      remove: stall('items.remove'),
+      query: stall('items.query'),
+    },
     close: () => Promise.resolve(),
   };
   return { store, pending };
