@@ -153,7 +153,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     pingStore: () => store.ping(),
     ready: () => !tracker.isDraining,
     replyBacklog: () => hub.replyBacklogChars(),
-  });
+  }, config.workerId !== undefined ? { worker: String(config.workerId) } : {});
   const { metrics } = hubMetrics;
   // Every part calls the store through its deadline: a hung store is a 503, not a hung request.
   const store = withDeadline(opened, { timeoutMs: config.storeTimeoutMs, onTimeout: (op) => metrics.storeTimedOut(op) });
@@ -245,7 +245,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       '/openapi.json': () => ({ status: 200, body: openApi }),
       ...(metricsHere ? { '/metrics': createMetricsRoute(hubMetrics) } : {}),
     },
-    health: createHealth({ walkers: runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
+    health: createHealth({ worker: config.workerId, walkers: runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
     log: clientLog,
     metrics,
   });
