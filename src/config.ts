@@ -274,6 +274,9 @@ const fields = {
 } satisfies Record<string, { flag: string; env: string; schema: z.ZodType; help: string }>;
 
 type Fields = typeof fields;
+
+/** Every environment variable the hub reads (deployment files are checked against it). */
+export const configEnvNames: ReadonlySet<string> = new Set(Object.values(fields).map((f) => f.env));
 export type WireProtocol = 'native' | 'jac-cloud';
 
 /**
