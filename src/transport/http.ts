@@ -114,14 +114,8 @@ class RouteRequest implements RestRequest {
       this.res = res;
       this.readPeer = ip;
     }
-    // The logger's bindings are read when it first writes a line (log.ts), so the getter defers the address too.
-    const request = this;
-    this.log = log.child({
-      request_id: this.requestId,
-      get ip() {
-        return request.ip;
-      },
-    });
+    // Bindings given as a function are read when the logger first writes a line (log.ts).
+    this.log = log.child(() => ({ request_id: this.requestId, ip: this.ip }));
   }
 
   get ip(): string {
