@@ -1,4 +1,5 @@
 /** `walker-hub` command: parse config once, load walkers, listen, shut down cleanly on signals. */
+import { reportListening, runWorkers } from './cluster/run.js';
 import { configHelp, ConfigError, loadConfig } from './config.js';
 // Before any walker loads: registers the API that require('walker-hub') hands CommonJS walkers (index.ts).
 import './index.js';
@@ -40,8 +41,11 @@ async function main(argv: string[]): Promise<number> {
   // Collections: the configured folder, else ./collections when there is one (none otherwise).
   const collectionsDir = chooseCollectionsFolder(config.collectionsDir);
   if (collectionsDir !== config.collectionsDir) config = Object.freeze({ ...config, collectionsDir });
-  const log = createLogger(config.logLevel, config.logFormat);
-  if (walkers.note !== undefined) log.info(walkers.note);
+  const root = createLogger(config.logLevel, config.logFormat);
+  if (walkers.note !== undefined && config.workerId === undefined) root.info(walkers.note);
+  // Several workers: this process only supervises them (cluster/run.ts); each worker logs its index.
+  if (config.workers > 1) return runWorkers(config, argv, root.child({ supervisor: true }));
+  const log = config.workerId === undefined ? root : root.child({ worker: config.workerId });
   // Last line of defence: a promise that walker code dropped (work it neither awaits nor returns,
   // or zod losing a pending async refinement when a sibling check throws) would otherwise end the
   // process for every user. Logged (limited like other client-triggered lines), not fatal.
@@ -102,6 +106,8 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // A worker whose supervisor is gone (killed, say) drains and exits rather than hold the port alone.
+    if (config.workerId !== undefined) process.once('disconnect', () => stop('SIGTERM'));
   });
   // With TLS, SIGHUP re-reads the certificate files (as nginx does) instead of ending the process;
   // without TLS, SIGHUP keeps Node's default (exit), as before TLS existed.
@@ -109,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
     const hub = running;
     process.on('SIGHUP', () => void hub.checkTls());
   }
+  if (config.workerId !== undefined) reportListening({ port: running.port, metricsPort: running.metricsPort });
   const names = [...running.walkers.keys()];
   log.info(`walker hub listening on ${running.url} (WebSocket ${running.url.replace(/^http/, 'ws')}/websocket)`, { walkers: names });
   // A machine-readable line for scripts that start the hub on port 0.

@@ -2,6 +2,7 @@
  * The one config schema. Parsed once at start-up from flags and environment (flags win), frozen,
  * and every problem is reported at once. Each part of the hub receives only its own slice.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseIpRange, type IpRange } from './ip-address.js';
 
@@ -176,6 +177,20 @@ const fields = {
     schema: z.enum(['off', 'shared', 'dedicated']).default('off'),
     help: 'permessage-deflate for clients that offer it: off, shared (no per-socket memory) or dedicated (32 KiB window per socket)',
   },
+  workers: {
+    flag: 'workers',
+    env: 'WALKER_HUB_WORKERS',
+    schema: z
+      .union([z.literal('auto').transform(() => availableParallelism()), int(1, 1024)])
+      .default(1),
+    help: 'hub processes listening on the same port (SO_REUSEPORT), auto = one per core; more than 1 needs Redis (REDIS_URL or REDIS_CLUSTER_NODES)',
+  },
+  workerId: {
+    flag: 'worker-id',
+    env: 'WALKER_HUB_WORKER_ID',
+    schema: z.preprocess((v) => (v === '' ? undefined : v), int(0, 1023).optional()),
+    help: 'set by the --workers supervisor on each worker it starts (named in /healthz, /metrics and log lines); leave unset',
+  },
   logLevel: { flag: 'log-level', env: 'WALKER_HUB_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'), help: 'log verbosity' },
   announce: {
     flag: 'announce',
@@ -297,6 +312,9 @@ const docNotes: { readonly [K in keyof typeof fields]?: { readonly shownDefault?
 };
 
 type Fields = typeof fields;
+
+/** Every environment variable the hub reads (deployment files are checked against it). */
+export const configEnvNames: ReadonlySet<string> = new Set(Object.values(fields).map((f) => f.env));
 export type WireProtocol = 'native' | 'jac-cloud';
 
 /**
@@ -336,6 +354,10 @@ const crossFieldChecks: Array<(v: Partial<Record<keyof Fields, unknown>>) => str
   (v) =>
     v.redisUrl !== undefined && v.redisClusterNodes !== undefined
       ? 'redisUrl (--redis-url / REDIS_URL) and redisClusterNodes (--redis-cluster-nodes / REDIS_CLUSTER_NODES): set one, not both'
+      : null,
+  (v) =>
+    typeof v.workers === 'number' && v.workers > 1 && v.redisUrl === undefined && v.redisClusterNodes === undefined
+      ? `workers (--workers / WALKER_HUB_WORKERS): ${v.workers} workers need Redis (--redis-url / REDIS_URL or --redis-cluster-nodes / REDIS_CLUSTER_NODES), which carries each notification to the worker holding the socket; without it, run --workers 1`
       : null,
   (v) =>
     (v.tlsCert === undefined) !== (v.tlsKey === undefined)

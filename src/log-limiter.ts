@@ -6,7 +6,7 @@
  * input and failing walkers produce; `info` and `debug` volume is the operator's choice of level.
  */
 import { systemClock, type Clock, type ClockTimer } from './clock.js';
-import type { LogFields, Logger } from './log.js';
+import type { Bindings, LogFields, Logger } from './log.js';
 
 export interface LogLimitOptions {
   /** Lines written per message and window before the rest are suppressed. */
@@ -116,7 +116,7 @@ class LimitedLogger implements Logger {
   error(msg: string, fields?: LogFields): void {
     if (this.limiter.allow(msg, 'error', this.inner)) this.inner.error(msg, fields);
   }
-  child(bindings: LogFields): Logger {
+  child(bindings: Bindings): Logger {
     return new LimitedLogger(this.inner.child(bindings), this.limiter);
   }
 }

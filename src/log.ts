@@ -16,9 +16,17 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
-  /** A logger whose lines also carry `bindings`. Cheap to create: nothing is built until it writes. */
-  child(bindings: LogFields): Logger;
+  /**
+   * A logger whose lines also carry `bindings`. Cheap to create: nothing is built until it writes,
+   * and bindings given as a function are asked for only then (a value costly to read, like a
+   * request's client address, is read only for a request that logs).
+   */
+  child(bindings: Bindings): Logger;
 }
+
+export type Bindings = LogFields | (() => LogFields);
+
+const resolveBindings = (b: Bindings): LogFields => (typeof b === 'function' ? b() : b);
 
 /**
  * Field names whose values never reach the log: at the top level, one object down (`user.token`,
@@ -36,7 +44,7 @@ class PinoLogger implements Logger {
   /** `bindings` are applied lazily: a per-request child costs one small object until it logs. */
   constructor(
     private readonly root: Pino,
-    private readonly bindings: LogFields | null,
+    private readonly bindings: Bindings | null,
   ) {}
 
   debug(msg: string, fields?: LogFields): void {
@@ -52,13 +60,14 @@ class PinoLogger implements Logger {
     this.write('error', msg, fields);
   }
 
-  child(bindings: LogFields): Logger {
-    return new PinoLogger(this.root, this.bindings === null ? bindings : { ...this.bindings, ...bindings });
+  child(bindings: Bindings): Logger {
+    const own = this.bindings;
+    return new PinoLogger(this.root, own === null ? bindings : () => ({ ...resolveBindings(own), ...resolveBindings(bindings) }));
   }
 
   private write(level: WriteLevel, msg: string, fields: LogFields | undefined): void {
     if (!this.root.isLevelEnabled(level)) return;
-    const target = (this.built ??= this.bindings === null ? this.root : this.root.child(this.bindings));
+    const target = (this.built ??= this.bindings === null ? this.root : this.root.child(resolveBindings(this.bindings)));
     if (fields === undefined) target[level](msg);
     else target[level](fields, msg);
   }

@@ -157,7 +157,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
   // Bundled once per process, before anything is opened (a failure leaks
   // nothing), so no request ever waits on esbuild.
   const demoRoutes = config.demo ? createDemoRoutes(await buildDemo()) : {};
-  const opened = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl, timeoutMs: config.storeTimeoutMs }));
+  const opened = options.store ?? (await createStore({ dataDir: config.dataDir, mongodbUrl: config.mongodbUrl, timeoutMs: config.storeTimeoutMs, shared: config.workerId !== undefined }));
   const ownsStore = options.store === undefined;
   // Sources are read at scrape time; `hub` and `tracker` exist by the time anything scrapes.
   const hubMetrics = createMetrics({
@@ -166,7 +166,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
     pingStore: () => store.ping(),
     ready: () => !tracker.isDraining,
     replyBacklog: () => hub.replyBacklogChars(),
-  });
+  }, config.workerId !== undefined ? { worker: String(config.workerId) } : {});
   const { metrics } = hubMetrics;
   // Every part calls the store through its deadline: a hung store is a 503, not a hung request.
   const store = withDeadline(opened, { timeoutMs: config.storeTimeoutMs, onTimeout: (op) => metrics.storeTimedOut(op) });
@@ -284,7 +284,7 @@ export async function createHub(options: CreateHubOptions): Promise<RunningHub> 
       '/openapi.json': () => ({ status: 200, body: openApi }),
       ...(metricsHere ? { '/metrics': createMetricsRoute(hubMetrics) } : {}),
     },
-    health: createHealth({ walkers: () => runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
+    health: createHealth({ worker: config.workerId, walkers: () => runner.size, store: store.description, counts: () => hub.counts(), broker: () => broker.health() }),
     log: clientLog,
     metrics,
   });

@@ -6,6 +6,8 @@ export interface HealthSources {
   /** Walkers served now (`--watch` changes it). */
   walkers(): number;
   readonly store: string;
+  /** With `--workers`, which worker answers: its index (and its process id) go in the answer. */
+  readonly worker?: number | undefined;
   counts(): RegistryCounts;
   /** Absent in tests that wire a hub by hand. */
   broker?: () => BrokerHealth;
@@ -18,7 +20,7 @@ export function createHealth(sources: HealthSources): () => Record<string, unkno
     // `degraded`: the broker is down, so only local sockets get notifications; still 200, since the
     // node itself serves (a load balancer should not drain every node during a Redis outage).
     const status = broker?.state === 'down' ? 'degraded' : 'ok';
-    return { status, uptime_s: Math.round((Date.now() - startedAt) / 1000), walkers: sources.walkers(), store: sources.store, ...sources.counts(), ...(broker ? { broker } : {}) };
+    return { status, ...(sources.worker !== undefined ? { worker: sources.worker, pid: process.pid } : {}), uptime_s: Math.round((Date.now() - startedAt) / 1000), walkers: sources.walkers(), store: sources.store, ...sources.counts(), ...(broker ? { broker } : {}) };
   };
 }
 

@@ -34,8 +34,13 @@ export const STORE_PING_TIMEOUT_MS = 1000;
 /** Seconds; walker calls range from microseconds (synchronous) to `walkerTimeoutMs`. */
 const WALKER_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30];
 
-export function createMetrics(sources: MetricSources): HubMetrics {
+/**
+ * `labels` go on every series (with `--workers`, `{ worker: "0" }`, so each worker's scrape says
+ * whose counters it holds).
+ */
+export function createMetrics(sources: MetricSources, labels: Readonly<Record<string, string>> = {}): HubMetrics {
   const registry = new Registry();
+  if (Object.keys(labels).length > 0) registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry });
 
   new Gauge({

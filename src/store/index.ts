@@ -9,14 +9,17 @@ import type { Store } from './store.js';
 
 export * from './store.js';
 export { createLmdbStore } from './lmdb.js';
-export { DataDirLockedError } from './data-dir-lock.js';
+export { DataDirLockedError, lockDataDir } from './data-dir-lock.js';
 
 export { withDeadline, type StoreOp } from './deadline.js';
 
-/** `timeoutMs` (the store deadline) also sets the MongoDB driver's connect and socket timeouts. */
-export async function createStore(options: { dataDir: string; mongodbUrl?: string | undefined; timeoutMs?: number }): Promise<Store> {
+/**
+ * `timeoutMs` (the store deadline) also sets the MongoDB driver's connect and socket timeouts.
+ * `shared`: a `--workers` worker, whose supervisor holds the data folder's lock for all of them.
+ */
+export async function createStore(options: { dataDir: string; mongodbUrl?: string | undefined; timeoutMs?: number; shared?: boolean }): Promise<Store> {
   // One hub per data folder: a second one started on it is refused (DataDirLockedError).
-  if (!options.mongodbUrl) return createLmdbStore(options.dataDir, { exclusive: true });
+  if (!options.mongodbUrl) return createLmdbStore(options.dataDir, { exclusive: options.shared !== true });
   const { createMongoStore } = await import('./mongodb.js');
   return createMongoStore(options.mongodbUrl, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
 }

@@ -27,11 +27,11 @@ export class ClientAddresses {
   }
 
   /**
-   * The address per-IP limits and logs use. `peer`: the TCP peer; `proxied`: the source a PROXY
-   * protocol v2 header gave ('' if none); `readHeader(name)`: every line of that request header
-   * joined with ',' ('' if absent), only called when the peer is trusted.
+   * The address per-IP limits and logs use. `peer`: the TCP peer; `readProxied()`: the source a
+   * PROXY protocol v2 header gave ('' if none); `readHeader(name)`: every line of that request
+   * header joined with ',' ('' if absent). Both are only called when the peer is trusted.
    */
-  of(peer: string, proxied: string, readHeader: (name: ForwardedHeader) => string): string {
+  of(peer: string, readProxied: () => string, readHeader: (name: ForwardedHeader) => string): string {
     // No list: the peer as before, without parsing anything.
     if (this.none) return peer;
     const peerIp = canonicalIp(peer);
@@ -39,6 +39,7 @@ export class ClientAddresses {
     if (!this.isTrusted(peerIp)) return peerIp.address;
     // The PROXY header's source is the hop nearest to the peer; header hops come before it.
     const hops = splitHops(readHeader(this.header), this.header);
+    const proxied = readProxied();
     if (proxied !== '') hops.push(proxied);
     for (let i = hops.length - 1; i >= 0; i--) {
       const ip = hopAddress(hops[i] as string, this.header);
@@ -48,6 +49,11 @@ export class ClientAddresses {
     // Every hop is trusted: the left-most one is as far as anyone we believe has seen.
     const first = hops.length > 0 ? hopAddress(hops[0] as string, this.header) : null;
     return first ? first.address : peerIp.address;
+  }
+
+  /** True without trusted proxies: the address is the TCP peer's, whatever the request says. */
+  get peerOnly(): boolean {
+    return this.none;
   }
 
   private isTrusted(ip: Ip): boolean {

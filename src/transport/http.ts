@@ -22,6 +22,11 @@ export interface RouteContext {
   readonly maxBodyBytes: number;
   /** The client address (see client-address.ts); called inside the uWS callback. */
   readonly clientIp: (res: uWS.HttpResponse, req: uWS.HttpRequest) => string;
+  /**
+   * Set when the client address is the TCP peer's alone (no trusted proxies): it needs only `res`,
+   * so a request reads it when something first asks (see RouteRequest), not on every request.
+   */
+  readonly peerIp: ((res: uWS.HttpResponse) => string) | null;
 }
 
 /**
@@ -34,22 +39,21 @@ export function routeHandlers(ctx: RouteContext) {
     const params = pattern.split(':').length - 1;
     // Only the server API (/api/...) takes a key: other routes skip the header lookup.
     const readsApiKey = pattern.startsWith('/api/');
-    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => readRequest(res, req, params, readsApiKey, ctx.clientIp(res, req), log);
+    const { peerIp, clientIp } = ctx;
+    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => new RouteRequest(res, req, params, readsApiKey, peerIp ?? clientIp(res, req), log);
   };
   return {
     /** A route whose request has no body (GET). */
     withoutBody(pattern: string, handler: Handler) {
       const read = reader(pattern);
-      return (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
-        const { request, requestId, reqLog } = read(res, req);
-        answer(res, pattern, respond, () => handler(request), requestId, reqLog);
-      };
+      return (res: uWS.HttpResponse, req: uWS.HttpRequest) => answer(res, pattern, respond, handler, read(res, req));
     },
     /** Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the handler. */
     withBody(pattern: string, handler: Handler) {
       const read = reader(pattern);
       return (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
-        const { request, requestId, reqLog } = read(res, req);
+        const request = read(res, req);
+        const requestId = request.requestId;
         if (Number(req.getHeader('content-length') || '0') > maxBodyBytes) return respond(res, pattern, tooLarge(maxBodyBytes), true, requestId);
         let aborted = false;
         res.onAborted(() => {
@@ -61,7 +65,8 @@ export function routeHandlers(ctx: RouteContext) {
             aborted = true;
             return;
           }
-          answer(res, pattern, respond, () => handler({ ...request, body }), requestId, reqLog, () => aborted);
+          request.body = body;
+          answer(res, pattern, respond, handler, request, () => aborted);
         });
       };
     },
@@ -69,48 +74,87 @@ export function routeHandlers(ctx: RouteContext) {
 }
 
 /**
- * Everything a handler sees of a request, read now: `req` is only valid during the uWS callback.
- * The body (POST) is read afterwards; each request gets an id and a logger carrying it.
+ * Everything a handler sees of a request, read in the uWS callback (`req` is valid only then); the
+ * body (POST) is set once read. Each request gets an id and a logger whose lines carry it.
+ *
+ * Without trusted proxies the client address is the TCP peer's, and most requests (walker calls)
+ * never need it: it is read from `res` the first time something asks (a log line, a per-IP
+ * limit). `res` may only be asked until the response is sent, so answer() settles the address
+ * before a handler's work goes async, and releases `res` once a synchronous answer is written: a
+ * line logged after that by work the handler left behind says `unknown`.
  */
-function readRequest(
-  res: uWS.HttpResponse,
-  req: uWS.HttpRequest,
-  params: number,
-  readsApiKey: boolean,
-  ip: string,
-  log: Logger,
-): { request: RestRequest; requestId: string; reqLog: Logger } {
-  const requestId = nextRequestId();
-  const reqLog = log.child({ request_id: requestId, ip });
-  const request: RestRequest = {
-    name: params > 0 ? safeDecode(req.getParameter(0) ?? '') : '',
-    ...(params > 1 ? { node: safeDecode(req.getParameter(1) ?? '') } : {}),
-    method: req.getMethod(),
-    query: req.getQuery() ?? '',
-    authorization: req.getHeader('authorization'),
-    apiKey: readsApiKey ? req.getHeader('x-api-key') : '',
-    contentType: req.getHeader('content-type'),
-    ip,
-    body: EMPTY_BODY,
-    log: reqLog,
-  };
-  return { request, requestId, reqLog };
+class RouteRequest implements RestRequest {
+  readonly name: string;
+  readonly node?: string;
+  readonly method: string;
+  readonly query: string;
+  readonly authorization: string;
+  readonly apiKey: string;
+  readonly contentType: string;
+  readonly requestId = nextRequestId();
+  readonly log: Logger;
+  body: Buffer = EMPTY_BODY;
+  private address: string | null;
+  private res: uWS.HttpResponse | null;
+  private readPeer: ((res: uWS.HttpResponse) => string) | null = null;
+
+  constructor(res: uWS.HttpResponse, req: uWS.HttpRequest, params: number, readsApiKey: boolean, ip: string | ((res: uWS.HttpResponse) => string), log: Logger) {
+    this.name = params > 0 ? safeDecode(req.getParameter(0) ?? '') : '';
+    if (params > 1) this.node = safeDecode(req.getParameter(1) ?? '');
+    this.method = req.getMethod();
+    this.query = req.getQuery() ?? '';
+    this.authorization = req.getHeader('authorization');
+    this.apiKey = readsApiKey ? req.getHeader('x-api-key') : '';
+    this.contentType = req.getHeader('content-type');
+    if (typeof ip === 'string') {
+      this.address = ip;
+      this.res = null;
+    } else {
+      this.address = null;
+      this.res = res;
+      this.readPeer = ip;
+    }
+    // Bindings given as a function are read when the logger first writes a line (log.ts).
+    this.log = log.child(() => ({ request_id: this.requestId, ip: this.ip }));
+  }
+
+  get ip(): string {
+    if (this.address === null) this.address = this.res !== null && this.readPeer !== null ? this.readPeer(this.res) : 'unknown';
+    return this.address;
+  }
+
+  /** Reads the address now, while `res` may still be asked (before the handler's work goes async). */
+  settle(): void {
+    void this.ip;
+    this.res = null;
+  }
+
+  /** The response is written: `res` may no longer be asked. */
+  release(): void {
+    this.res = null;
+  }
 }
 
 /**
  * Runs a route handler and writes its response: inside this callback when the work was
  * synchronous, else corked after the await (and not at all once the client has gone).
  */
-function answer(res: uWS.HttpResponse, pattern: string, respond: Respond, run: () => MaybePromise<RestResponse>, requestId: string, reqLog: Logger, isAborted?: () => boolean): void {
+function answer(res: uWS.HttpResponse, pattern: string, respond: Respond, handler: Handler, request: RouteRequest, isAborted?: () => boolean): void {
+  const requestId = request.requestId;
   let response: MaybePromise<RestResponse>;
   try {
-    response = run();
+    response = handler(request);
   } catch (err) {
     // Handlers are not meant to throw; never let one take the process down.
-    reqLog.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    request.log.error('route failed', { route: pattern, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     response = errorResponse(new HubError('internal'));
   }
-  if (!(response instanceof Promise)) return respond(res, pattern, response, false, requestId);
+  if (!(response instanceof Promise)) {
+    respond(res, pattern, response, false, requestId);
+    request.release();
+    return;
+  }
+  request.settle();
   let aborted = false;
   if (isAborted === undefined) {
     // A GET has no body reader that set onAborted already.
@@ -124,7 +168,7 @@ function answer(res: uWS.HttpResponse, pattern: string, respond: Respond, run: (
       if (!gone()) res.cork(() => respond(res, pattern, ready, false, requestId));
     },
     (err: unknown) => {
-      reqLog.error('route failed', { route: pattern, error: String(err) });
+      request.log.error('route failed', { route: pattern, error: String(err) });
       if (!gone()) res.cork(() => respond(res, pattern, errorResponse(new HubError('internal')), false, requestId));
     },
   );

@@ -65,10 +65,11 @@ export class Listener<S> {
     const { host, port } = this.options;
     const fail = () => new Error(`could not listen on ${host}:${port} (address in use or not available)`);
     if (!(await this.bind(port))) throw fail();
-    if (this.guard && port === 0) {
-      // uSockets sets SO_REUSEADDR only when listening on a given port, and without it the sockets
-      // accepted on an ephemeral port block listening there again (EADDRINUSE) after a pause. So
-      // the port picked is re-bound as a given port before any connection arrives.
+    if (port === 0) {
+      // uSockets sets SO_REUSEADDR and SO_REUSEPORT only when listening on a given port. Without
+      // them the sockets accepted on an ephemeral port block listening there again (EADDRINUSE)
+      // after a guard pause, and `--workers` cannot start more hubs on the port the first picked.
+      // So the port picked is re-bound as a given port before any connection arrives.
       this.unbind();
       if (!(await this.bind(this.port))) throw fail();
     }

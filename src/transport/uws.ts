@@ -163,10 +163,11 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
     writeResponse(res, response, closeConnection, requestId);
   };
   const addresses = new ClientAddresses(options.trustedProxies ?? [], options.forwardedHeader);
+  const peerIp = (res: uWS.HttpResponse): string => asText(res.getRemoteAddressAsText());
   /** Read inside the uWS callback: `res` and `req` are valid only then. */
   const clientIp = (res: uWS.HttpResponse, req: uWS.HttpRequest): string =>
-    addresses.of(asText(res.getRemoteAddressAsText()), asText(res.getProxiedRemoteAddressAsText()), (name) => headerLines(req, name));
-  const routes = routeHandlers({ respond, log, maxBodyBytes: options.maxBodyBytes, clientIp });
+    addresses.of(peerIp(res), () => asText(res.getProxiedRemoteAddressAsText()), (name) => headerLines(req, name));
+  const routes = routeHandlers({ respond, log, maxBodyBytes: options.maxBodyBytes, clientIp, peerIp: addresses.peerOnly ? peerIp : null });
   const admission = new Admission({
     maxConnections: options.maxConnections ?? defaultMaxConnections(),
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 0,

@@ -28,6 +28,15 @@ const walkers = walkersFrom({
     },
   }),
   fine: defineWalker({ input: z.object({}), auth: false, methods: ['post'], run: () => 'ok' }),
+  boom_later: defineWalker({
+    input: z.object({}),
+    auth: false,
+    methods: ['post'],
+    run: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      throw new Error('boom after an await');
+    },
+  }),
 });
 
 type Line = Record<string, unknown> & { msg: string };
@@ -108,12 +117,19 @@ describe('REST request ids', () => {
     await Promise.all(responses.map((r) => r.text()));
   });
 
+  it('a REST line logged after the walker went async still carries the client address (read lazily, settled before the await)', async () => {
+    const { hub, about } = await hubWithLog();
+    const later = await post(hub, '/walker/boom_later', {});
+    expect(later.status).toBe(500);
+    expect(about('walker threw')).toEqual([expect.objectContaining({ request_id: later.headers.get('x-request-id'), ip: '127.0.0.1' })]);
+  });
+
   it('a failing REST call is logged with its request id and error id; repeated failures stay bounded', async () => {
     const { hub, clock, about } = await hubWithLog();
     const first = await post(hub, '/walker/boom', {});
     expect(first.status).toBe(500);
     const [line] = about('walker threw');
-    expect(line).toMatchObject({ request_id: first.headers.get('x-request-id'), error_id: errorIdOf(first.body) });
+    expect(line).toMatchObject({ request_id: first.headers.get('x-request-id'), error_id: errorIdOf(first.body), ip: '127.0.0.1' });
     expect(line).not.toHaveProperty('client_id');
 
     const more = 200;

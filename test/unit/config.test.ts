@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { configHelp, ConfigError, loadConfig, parseConfig } from '../../src/config.js';
 
@@ -107,5 +108,15 @@ describe('config', () => {
     for (const flag of ['--host', '--port', '--walkers', '--jwt-secret', '--jwks-url', '--jwt-trust-claims', '--peer-events', '--max-payload', '--max-body']) {
       expect(help).toContain(flag);
     }
+  });
+  it('workers: 1 by default, auto = the cores, more than one only with Redis (or Redis Cluster)', () => {
+    expect(loadConfig([], {}).workers).toBe(1);
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadConfig(['--workers', 'auto'], redis).workers).toBe(availableParallelism());
+    expect(loadConfig([], { ...redis, WALKER_HUB_WORKERS: '3' }).workers).toBe(3);
+    expect(loadConfig(['--workers', '2', '--redis-cluster-nodes', '127.0.0.1:7000'], {}).workers).toBe(2);
+    expect(() => loadConfig(['--workers', '2'], {})).toThrow(/workers \(--workers \/ WALKER_HUB_WORKERS\): 2 workers need Redis/);
+    expect(() => loadConfig(['--workers', '0'], redis)).toThrow(ConfigError);
+    expect(() => loadConfig(['--workers', 'many'], redis)).toThrow(ConfigError);
   });
 });
