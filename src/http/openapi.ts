@@ -266,7 +266,7 @@ export function createOpenApiDocument(sources: OpenApiSources): Json {
 
   return {
     openapi: '3.1.0',
-    info: { title: 'Walker Hub', version: sources.version, description: 'REST routes of a Walker Hub. The WebSocket protocol (`/websocket`) is described in the README.' },
+    info: { title: 'Walker Hub', version: sources.version, description: 'REST routes of a Walker Hub. The WebSocket protocol (`/websocket`) is described in docs/protocol.md of the walker-hub package.' },
     tags: [{ name: 'walkers' }, ...(sources.collections !== undefined && sources.collections.size > 0 ? [{ name: 'items' }] : []), { name: 'accounts' }, { name: 'push' }, { name: 'operations' }],
     paths,
     components: {
