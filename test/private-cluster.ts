@@ -3,9 +3,14 @@
  * ../shared/services/redis-cluster-up so other test files' cluster is never disturbed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Cluster } from 'ioredis';
+import { parseClusterNodes } from '../src/broker/redis-cluster.js';
+import { keySlot } from '../src/broker/slot.js';
 
 const SCRIPT = resolve(import.meta.dirname, '../../shared/services/redis-cluster-up');
 /** The script, when it and redis-server are installed; undefined otherwise (skip loudly). */
@@ -50,5 +55,44 @@ export function stopShard(dir: string, shard: number): void {
   } catch (err) {
     // Already gone (a failed test may have stopped it): nothing to stop.
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/** A private cluster started for one test, with an admin connection; `close()` stops it and removes its files. */
+export interface PrivateCluster {
+  readonly dir: string;
+  /** The first master's port; shard i listens on `first + i`. */
+  readonly first: number;
+  /** `host:port,...` of the masters. */
+  readonly list: string;
+  /** Connected (ready) and closed by `close()`. */
+  readonly admin: Cluster;
+  /** Which shard (0..2) owns the slot of `key`. */
+  shardOf(key: string): number;
+  close(): Promise<void>;
+}
+
+export async function startPrivateCluster(): Promise<PrivateCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'walker-hub-cluster-'));
+  const close = async (admin?: Cluster) => {
+    admin?.disconnect();
+    for (let shard = 0; shard < 3; shard++) stopShard(dir, shard);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const first = await freeBlock();
+    const list = await startCluster(dir, first);
+    const admin = new Cluster(parseClusterNodes(list));
+    try {
+      await new Promise<void>((ready, fail) => admin.once('ready', ready).once('error', fail));
+    } catch (err) {
+      await close(admin);
+      throw err;
+    }
+    const shardOf = (key: string) => Number((admin.slots[keySlot(key)]?.[0] ?? '').split(':')[1]) - first;
+    return { dir, first, list, admin, shardOf, close: () => close(admin) };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }

@@ -5,40 +5,28 @@
  * ../shared/services/redis-cluster-up, so it can stop a shard without disturbing other test files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PubSubBroker } from '../../src/broker/pubsub.js';
 import { createClusterBroker, parseClusterNodes } from '../../src/broker/redis-cluster.js';
-import { keySlot } from '../../src/broker/slot.js';
 import { targetTopic } from '../../src/broker/wire.js';
 import { createLogger } from '../../src/log.js';
 import { Recorder, testPrefix, withService } from '../broker-helpers.js';
-import { freeBlock, privateClusterScript, startCluster, stopShard } from '../private-cluster.js';
+import { privateClusterScript, startPrivateCluster, type PrivateCluster } from '../private-cluster.js';
 
 withService('cluster broker through a shard outage', 'redis-server and ../shared/services/redis-cluster-up', privateClusterScript, () => {
   describe('cluster broker through a shard outage', () => {
-    let dir = '';
+    let cluster: PrivateCluster | undefined;
     const cleanups: Array<() => Promise<void>> = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-      if (dir !== '') {
-        for (let shard = 0; shard < 3; shard++) stopShard(dir, shard);
-        await rm(dir, { recursive: true, force: true });
-      }
-      dir = '';
+      await cluster?.close();
+      cluster = undefined;
     });
 
     it('drops the dead shard\'s notifications, keeps the others, and resumes when it is back', { timeout: 60_000 }, async () => {
-      dir = mkdtempSync(join(tmpdir(), 'walker-hub-cluster-'));
-      const first = await freeBlock();
-      const list = await startCluster(dir, first);
-      const admin = new Cluster(parseClusterNodes(list));
-      cleanups.push(async () => void admin.disconnect());
-      await new Promise<void>((ready, fail) => admin.once('ready', ready).once('error', fail));
+      cluster = await startPrivateCluster();
+      const { dir, first, list } = cluster;
 
       const prefix = testPrefix();
       const lines: Array<{ msg?: string }> = [];
@@ -52,7 +40,7 @@ withService('cluster broker through a shard outage', 'redis-server and ../shared
 
       // Twelve channels, and the shard (0..2) that owns each.
       const ids = Array.from({ length: 12 }, (_, i) => `ch${i}`);
-      const shardOf = (id: string) => Number((admin.slots[keySlot(targetTopic(prefix, 'channels', id))]?.[0] ?? '').split(':')[1]) - first;
+      const shardOf = (id: string) => (cluster as PrivateCluster).shardOf(targetTopic(prefix, 'channels', id));
       const dead = shardOf('ch0');
       const onDead = ids.filter((id) => shardOf(id) === dead);
       const onLive = ids.filter((id) => shardOf(id) !== dead);

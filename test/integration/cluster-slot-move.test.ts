@@ -4,11 +4,7 @@
  * re-reads the slot map and subscribes on the new owner by itself, and delivery resumes without
  * `Subscriptions` being asked for anything.
  */
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Cluster, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PubSubBroker } from '../../src/broker/pubsub.js';
 import { ClusterPubSub, createClusterBroker, parseClusterNodes } from '../../src/broker/redis-cluster.js';
@@ -16,29 +12,23 @@ import { keySlot } from '../../src/broker/slot.js';
 import { targetTopic } from '../../src/broker/wire.js';
 import { silentLogger } from '../../src/log.js';
 import { Recorder, testPrefix, to, withService } from '../broker-helpers.js';
-import { freeBlock, privateClusterScript, startCluster, stopShard } from '../private-cluster.js';
+import { privateClusterScript, startPrivateCluster, type PrivateCluster } from '../private-cluster.js';
 
 const keyOf = (node: Redis) => `${node.options.host}:${node.options.port}`;
 
 withService('cluster broker through a slot migration', 'redis-server and ../shared/services/redis-cluster-up', privateClusterScript, () => {
   describe('cluster broker through a slot migration', () => {
-    let dir = '';
+    let cluster: PrivateCluster | undefined;
     const cleanups: Array<() => Promise<void>> = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-      if (dir !== '') {
-        for (let shard = 0; shard < 3; shard++) stopShard(dir, shard);
-        await rm(dir, { recursive: true, force: true });
-      }
-      dir = '';
+      await cluster?.close();
+      cluster = undefined;
     });
 
     it('moves the subscription to the slot\'s new owner and keeps delivering', { timeout: 60_000 }, async () => {
-      dir = mkdtempSync(join(tmpdir(), 'walker-hub-cluster-'));
-      const list = await startCluster(dir, await freeBlock());
-      const admin = new Cluster(parseClusterNodes(list));
-      cleanups.push(async () => void admin.disconnect());
-      await new Promise<void>((ready, fail) => admin.once('ready', ready).once('error', fail));
+      cluster = await startPrivateCluster();
+      const { list, admin } = cluster;
 
       const prefix = testPrefix();
       const client = new ClusterPubSub(parseClusterNodes(list));

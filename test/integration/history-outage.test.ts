@@ -6,18 +6,11 @@
  * others recover.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Cluster } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseClusterNodes } from '../../src/broker/redis-cluster.js';
-import { keySlot } from '../../src/broker/slot.js';
 import { targetTopic } from '../../src/broker/wire.js';
 import { testPrefix, withService, untilState } from '../broker-helpers.js';
 import { closeClients, connect, startHub, stopAll, type Frame } from '../helpers.js';
-import { freeBlock, privateClusterScript, startCluster, stopShard } from '../private-cluster.js';
+import { privateClusterScript, startPrivateCluster, stopShard, type PrivateCluster } from '../private-cluster.js';
 import { freePort, hasRedisServer, killRedis, startRedis } from '../redis-server.js';
 import { historyChannels, KEY, publish } from './history-cluster.suite.js';
 
@@ -74,28 +67,19 @@ withService('history through a Redis restart', 'redis-server on PATH', hasRedisS
 
 withService('history with a Redis Cluster shard down', 'redis-server and ../shared/services/redis-cluster-up', privateClusterScript, () => {
   describe('history with a Redis Cluster shard down', () => {
-    let dir = '';
-    const cleanups: Array<() => Promise<void>> = [];
+    let cluster: PrivateCluster | undefined;
     afterEach(async () => {
       await closeClients();
       await stopAll();
-      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-      if (dir !== '') {
-        for (let shard = 0; shard < 3; shard++) stopShard(dir, shard);
-        await rm(dir, { recursive: true, force: true });
-      }
-      dir = '';
+      await cluster?.close();
+      cluster = undefined;
     });
 
     it('the down shard\'s channels report recovered: false (and publishing to them is a 503); the others recover', { timeout: 90_000 }, async () => {
-      dir = mkdtempSync(join(tmpdir(), 'walker-hub-history-'));
-      const first = await freeBlock();
-      const list = await startCluster(dir, first);
-      const admin = new Cluster(parseClusterNodes(list));
-      cleanups.push(async () => void admin.disconnect());
-      await new Promise<void>((ready, fail) => admin.once('ready', ready).once('error', fail));
+      cluster = await startPrivateCluster();
+      const { list } = cluster;
       const prefix = testPrefix();
-      const shardOf = (room: string) => Number((admin.slots[keySlot(targetTopic(prefix, 'channels', room))]?.[0] ?? '').split(':')[1]) - first;
+      const shardOf = (room: string) => (cluster as PrivateCluster).shardOf(targetTopic(prefix, 'channels', room));
       const rooms = Array.from({ length: 12 }, (_, i) => `chat:${prefix}-${i}`);
       const dead = shardOf(rooms[0] as string);
       const down = rooms[0] as string;
@@ -109,7 +93,7 @@ withService('history with a Redis Cluster shard down', 'redis-server and ../shar
       await away.close();
       for (const room of [down, up]) for (let i = 1; i <= 2; i++) await publish(b, room, { i });
 
-      stopShard(dir, dead);
+      stopShard(cluster.dir, dead);
       expect(await publish(b, down, { i: 3 })).toMatchObject({ status: 503, body: { error: { code: 'history_unavailable' } } });
       const back = await connect(b);
       const reply = await back.request({ type: 'subscribe', channel_ids: [down, up], since: positions });
