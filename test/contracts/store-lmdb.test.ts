@@ -30,7 +30,8 @@ storeContract('lmdb', async () => {
   };
 });
 
-itemsContract('lmdb', async () => {
+/** An LMDB store in a fresh folder behind the store deadline, as the hub calls it. */
+async function deadlineLmdb() {
   const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
   const store = withDeadline(await createLmdbStore(dir), { timeoutMs: 5000 });
   return {
@@ -40,20 +41,12 @@ itemsContract('lmdb', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+itemsContract('lmdb', deadlineLmdb);
 
 // The hub calls its store through the deadline wrapper: the contract holds through it too.
-storeContract('lmdb behind the store deadline', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'walker-hub-lmdb-'));
-  const store = withDeadline(await createLmdbStore(dir), { timeoutMs: 5000 });
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+storeContract('lmdb behind the store deadline', deadlineLmdb);
 
 describe('lmdb items past the scan cap', () => {
   it('answers creation-order queries that fill early, and refuses (never truncates) ones that would examine more than the cap', async () => {

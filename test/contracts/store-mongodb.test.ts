@@ -32,7 +32,8 @@ if (MONGODB_URL) {
     await admin?.close();
   });
 
-  storeContract('mongodb', async () => {
+  /** A MongoDB store on a database of its own, dropped by cleanup. */
+  const freshMongo = async () => {
     const dbName = `walker_hub_test_${randomBytes(6).toString('hex')}`;
     const store = await createMongoStore(withDatabase(url, dbName));
     return {
@@ -42,19 +43,11 @@ if (MONGODB_URL) {
         await admin.db(dbName).dropDatabase();
       },
     };
-  });
+  };
 
-  itemsContract('mongodb', async () => {
-    const dbName = `walker_hub_test_${randomBytes(6).toString('hex')}`;
-    const store = await createMongoStore(withDatabase(url, dbName));
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await admin.db(dbName).dropDatabase();
-      },
-    };
-  });
+  storeContract('mongodb', freshMongo);
+
+  itemsContract('mongodb', freshMongo);
 
   describe('mongodb store setup', () => {
     it('uses the database named in the URL and describes itself without credentials', async () => {
