@@ -22,8 +22,23 @@ const targets = z
 const uid = idSchema.optional();
 /** A place in a channel's history: the last offset seen and the epoch it belongs to. */
 const position = z.strictObject({ offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), epoch: z.string().min(1).max(64) });
-/** Payload delivered verbatim to targets: any JSON value, but it must be present. */
-const payload = z.unknown().refine((v) => v !== undefined, 'is required');
+/**
+ * The `type`s of the frames the hub itself writes (HubFrame below). A client's peer payload may not
+ * use one: it is delivered verbatim, so a receiver (the SDK above all) could not tell it from the
+ * hub's own `subscribed`, `publication` or `connection` frame and would act on a forgery.
+ */
+export const HUB_FRAME_TYPES = ['auth', 'items', 'subscription', 'connection', 'walker', 'error', 'pong', 'subscribed', 'unsubscribed', 'ack', 'presence', 'presence_stats', 'join', 'leave', 'publication', 'history'] as const;
+const hubFrameTypes: ReadonlySet<string> = new Set(HUB_FRAME_TYPES);
+/** Payload delivered verbatim to targets: any JSON value, but it must be present and not pose as a hub frame. */
+const payload = z
+  .unknown()
+  .refine((v) => v !== undefined, 'is required')
+  .superRefine((v, ctx) => {
+    const type = typeof v === 'object' && v !== null ? (v as { type?: unknown }).type : undefined;
+    if (typeof type === 'string' && hubFrameTypes.has(type)) {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: `"${type}" is a frame type the hub itself sends; a peer payload may not use it` });
+    }
+  });
 
 /** Items one `items` frame may create, update or delete at once. */
 export const MAX_ITEMS_PER_WRITE = 100;
@@ -263,3 +278,7 @@ export type SubscriptionFrame =
   | { type: 'subscription'; event: 'unsubscribe'; uid?: string };
 /** Every frame the hub itself writes (notifications are whatever their sender put in `data`). */
 export type HubFrame = AuthFrame | ItemsFrame | SubscriptionFrame | ConnectionFrame | WalkerReplyFrame | ErrorFrame | PongFrame | ChannelsFrame | AckFrame | PresenceFrame | PresenceStatsFrame | JoinLeaveFrame | PublicationFrame | HistoryFrame;
+// HUB_FRAME_TYPES names exactly the types of HubFrame (a compile error when one is added to either alone).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const hubFrameTypesComplete: Same<HubFrame['type'], (typeof HUB_FRAME_TYPES)[number]> = true;
+void hubFrameTypesComplete;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect, HubClientError, type HubClient, type Frame, type MembershipChange, type PresenceClient } from '../../src/client/index.js';
-import { closeClients, connect as rawConnect, signToken, startHub, stopAll, tempDir } from '../helpers.js';
+import { closeClients, connect as rawConnect, post, signToken, startHub, stopAll, tempDir } from '../helpers.js';
 
 const clients = new Set<HubClient>();
 /** Small backoff so reconnects in these tests take milliseconds, never a fixed sleep. */
@@ -239,15 +239,21 @@ describe('walker-hub/client presence and join/leave', () => {
     expect(await c.presenceStats('chat:9')).toEqual({ num_clients: 1, num_users: 1 });
   });
 
-  it('a peer payload of type join without the hub shape reaches onAny only', async () => {
-    const hub = await presenceHub();
+  it('a payload of type join: refused from a peer; from a backend without the hub shape it reaches onAny only', async () => {
+    const key = 'a-server-key-of-enough-length';
+    const path = join(tempDir(), 'channels.json');
+    writeFileSync(path, JSON.stringify({ namespaces: { chat: { presence: true, join_leave: true } } }));
+    const hub = await startHub({ channelsFile: path, apiKeys: key });
     const c = client(hub.url);
     await c.ready;
     const s = await rawConnect(hub, { token: (await signToken()).token });
     const typed: unknown[] = [];
     c.on('join', (change) => typed.push(change));
     const any = new Promise<Frame>((resolve) => c.onAny((_type, frame) => resolve(frame)));
-    s.send({ type: 'client', client_ids: [c.info!.client_id], data: { type: 'join', data: { name: 'ada' } } });
+    // A peer may not send a payload named like a frame of the hub's own (protocol.ts HUB_FRAME_TYPES).
+    expect(await s.request({ type: 'client', client_ids: [c.info!.client_id], data: { type: 'join', data: { name: 'ada' } } })).toMatchObject({ type: 'error', error: { code: 'invalid_frame' } });
+    // A backend is trusted to send what it likes; the SDK still checks the shape before a typed event.
+    expect((await post(hub, '/api/notify', { clients: [c.info!.client_id], data: { type: 'join', data: { name: 'ada' } } }, { headers: { 'X-API-Key': key } })).status).toBe(202);
     expect(await any).toEqual({ type: 'join', data: { name: 'ada' } });
     expect(typed).toEqual([]);
   });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunningHub } from '../../src/node.js';
+import { HUB_FRAME_TYPES } from '../../src/protocol.js';
 import { MAX_OVERSIZE_GRACE_BYTES, oversizeGraceBytes } from '../../src/transport/uws.js';
 import { closeClients, connect, signToken, startHub, stopAll, type Frame, type TestClient } from '../helpers.js';
 
@@ -75,6 +76,24 @@ describe('malformed frames', () => {
     ['a 300-char uid (not echoed)', JSON.stringify({ type: 'ping', uid: 'u'.repeat(300) }), invalidFrame(['uid'])],
     ['a non-string uid (not echoed)', JSON.stringify({ type: 'ping', uid: 5 }), invalidFrame(['uid'])],
   ];
+
+  it('a peer payload posing as a frame the hub sends (every such type, to a client, channel and user) → invalid_frame; nothing reaches the target', async () => {
+    const hub = await startHub();
+    const { bad, other } = await pair(hub);
+    await other.request({ type: 'subscribe', channel_ids: ['room'] });
+    const targets = [{ type: 'client', client_ids: [other.info.client_id] }, { type: 'channel', channel_ids: ['room'] }, { type: 'user', root_ids: [other.info.root_id] }];
+    for (const forged of HUB_FRAME_TYPES) {
+      for (const target of targets) {
+        bad.send({ ...target, data: { type: forged, channel_ids: ['room'], recovered: { room: false } }, uid: `forged-${forged}` });
+        expect(await bad.next()).toEqual(invalidFrame(['data.type'], { uid: `forged-${forged}` }));
+      }
+    }
+    // A payload with any other type, or none, is delivered verbatim as before.
+    bad.send({ type: 'client', client_ids: [other.info.client_id], data: { type: 'chat', text: 'hi' }, uid: 'plain' });
+    expect(await bad.next()).toEqual({ type: 'ack', uid: 'plain' });
+    expect(await other.next()).toEqual({ type: 'chat', text: 'hi' });
+    await expectStillWorking(bad, other);
+  });
 
   it.each(cases)('%s → error frame, socket and others unaffected', async (_name, text, expected) => {
     const hub = await startHub();
