@@ -16,6 +16,9 @@ export type Respond = (res: uWS.HttpResponse, route: string, response: RestRespo
 
 type Handler = (req: RestRequest) => MaybePromise<RestResponse>;
 
+/** A request's method as uWS's getMethod() spells it (lower case; `delete`, though routes register `del`). */
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
 export interface RouteContext {
   readonly respond: Respond;
   readonly log: Logger;
@@ -35,22 +38,25 @@ export interface RouteContext {
  */
 export function routeHandlers(ctx: RouteContext) {
   const { respond, log, maxBodyBytes } = ctx;
-  const reader = (pattern: string) => {
+  const reader = (pattern: string, method: HttpMethod) => {
     const params = pattern.split(':').length - 1;
     // Only the server API (/api/...) takes a key: other routes skip the header lookup.
     const readsApiKey = pattern.startsWith('/api/');
     const { peerIp, clientIp } = ctx;
-    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => new RouteRequest(res, req, params, readsApiKey, peerIp ?? clientIp(res, req), log);
+    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => new RouteRequest(res, req, method, params, readsApiKey, peerIp ?? clientIp(res, req), log);
   };
   return {
     /** A route whose request has no body (GET). */
     withoutBody(pattern: string, handler: Handler) {
-      const read = reader(pattern);
+      const read = reader(pattern, 'get');
       return (res: uWS.HttpResponse, req: uWS.HttpRequest) => answer(res, pattern, respond, handler, read(res, req));
     },
-    /** Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the handler. */
-    withBody(pattern: string, handler: Handler) {
-      const read = reader(pattern);
+    /**
+     * Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the
+     * handler. `method`: the one the route is registered for (so no request asks uWS for it).
+     */
+    withBody(pattern: string, handler: Handler, method: HttpMethod = 'post') {
+      const read = reader(pattern, method);
       return (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
         const request = read(res, req);
         const requestId = request.requestId;
@@ -98,10 +104,10 @@ class RouteRequest implements RestRequest {
   private res: uWS.HttpResponse | null;
   private readPeer: ((res: uWS.HttpResponse) => string) | null = null;
 
-  constructor(res: uWS.HttpResponse, req: uWS.HttpRequest, params: number, readsApiKey: boolean, ip: string | ((res: uWS.HttpResponse) => string), log: Logger) {
+  constructor(res: uWS.HttpResponse, req: uWS.HttpRequest, method: HttpMethod, params: number, readsApiKey: boolean, ip: string | ((res: uWS.HttpResponse) => string), log: Logger) {
     this.name = params > 0 ? safeDecode(req.getParameter(0) ?? '') : '';
     if (params > 1) this.node = safeDecode(req.getParameter(1) ?? '');
-    this.method = req.getMethod();
+    this.method = method;
     this.query = req.getQuery() ?? '';
     this.authorization = req.getHeader('authorization');
     this.apiKey = readsApiKey ? req.getHeader('x-api-key') : '';
@@ -211,8 +217,9 @@ function readBody(res: uWS.HttpResponse, limit: number, done: (body: Buffer | nu
       over = true;
       return done(null);
     }
-    // The chunk is neutered after this callback: copy it (once, for the usual one-chunk body).
-    const copy = Buffer.from(chunk.slice(0));
+    // The chunk is neutered after this callback: copy it (once, for the usual one-chunk body), into
+    // Node's pooled memory for small bodies rather than a fresh ArrayBuffer (a malloc each).
+    const copy = Buffer.from(new Uint8Array(chunk));
     if (!isLast) chunks.push(copy);
     else done(chunks.length === 0 ? copy : Buffer.concat([...chunks, copy], size));
   });
