@@ -11,6 +11,21 @@ import type { Logger } from '../log.js';
 import type { MaybePromise } from '../maybe.js';
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Header names and values uWS is handed on every request, encoded once: uWS converts each string
+ * argument to UTF-8 in a fresh allocation per call, and takes an ArrayBuffer as it is.
+ */
+const ascii = (text: string): ArrayBuffer => new TextEncoder().encode(text).buffer as ArrayBuffer;
+const H = {
+  authorization: ascii('authorization'),
+  apiKey: ascii('x-api-key'),
+  contentType: ascii('content-type'),
+  contentLength: ascii('content-length'),
+  ContentType: ascii('Content-Type'),
+  RequestId: ascii('X-Request-Id'),
+  json: ascii('application/json'),
+} as const;
 /** Writes one response for `route` (the pattern it is counted under). */
 export type Respond = (res: uWS.HttpResponse, route: string, response: RestResponse, closeConnection?: boolean, requestId?: string) => void;
 
@@ -60,7 +75,7 @@ export function routeHandlers(ctx: RouteContext) {
       return (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
         const request = read(res, req);
         const requestId = request.requestId;
-        if (Number(req.getHeader('content-length') || '0') > maxBodyBytes) return respond(res, pattern, tooLarge(maxBodyBytes), true, requestId);
+        if (Number(req.getHeader(H.contentLength) || '0') > maxBodyBytes) return respond(res, pattern, tooLarge(maxBodyBytes), true, requestId);
         let aborted = false;
         res.onAborted(() => {
           aborted = true;
@@ -109,9 +124,9 @@ class RouteRequest implements RestRequest {
     if (params > 1) this.node = safeDecode(req.getParameter(1) ?? '');
     this.method = method;
     this.query = req.getQuery() ?? '';
-    this.authorization = req.getHeader('authorization');
-    this.apiKey = readsApiKey ? req.getHeader('x-api-key') : '';
-    this.contentType = req.getHeader('content-type');
+    this.authorization = req.getHeader(H.authorization);
+    this.apiKey = readsApiKey ? req.getHeader(H.apiKey) : '';
+    this.contentType = req.getHeader(H.contentType);
     if (typeof ip === 'string') {
       this.address = ip;
       this.res = null;
@@ -180,7 +195,7 @@ function answer(res: uWS.HttpResponse, pattern: string, respond: Respond, handle
   );
 }
 
-const statusLines = new Map<number, string>();
+const statusLines = new Map<number, ArrayBuffer>();
 
 function tooLarge(limit: number): RestResponse {
   return errorResponse(new HubError('payload_too_large', `Body exceeds ${limit} bytes`));
@@ -196,11 +211,11 @@ export function nextRequestId(): string {
 /** Every HTTP response carries an `X-Request-Id`: the one in the request's log lines, or a fresh one. */
 export function writeResponse(res: uWS.HttpResponse, response: RestResponse, closeConnection: boolean, requestId: string): void {
   let line = statusLines.get(response.status);
-  if (line === undefined) statusLines.set(response.status, (line = `${response.status} ${STATUS_CODES[response.status] ?? ''}`));
+  if (line === undefined) statusLines.set(response.status, (line = ascii(`${response.status} ${STATUS_CODES[response.status] ?? ''}`)));
   res.writeStatus(line);
   const body = response.body;
-  res.writeHeader('Content-Type', body instanceof RawBody ? body.contentType : 'application/json');
-  res.writeHeader('X-Request-Id', requestId);
+  res.writeHeader(H.ContentType, body instanceof RawBody ? body.contentType : H.json);
+  res.writeHeader(H.RequestId, requestId);
   if (response.headers) for (const name in response.headers) res.writeHeader(name, response.headers[name] as string);
   res.end(body instanceof RawBody ? body.bytes : body instanceof EncodedBody ? body.json : JSON.stringify(body), closeConnection);
 }
