@@ -2,7 +2,7 @@
  * The ceiling: raw uWebSockets.js with the least work that still does the same job. A socket joins
  * the room in ?channel_id; a {"channel_ids":[room],"data":...} frame is published to that room as
  * JSON.stringify(data) (encoded once, like the hub); POST /echo and {"type":"walker",...} frames
- * validate by hand and report back.
+ * validate by hand and report back. With `--tls-cert`/`--tls-key` it is an SSLApp (https, wss).
  */
 import uWS from 'uWebSockets.js';
 import { HOST, limits, serve } from './child.js';
@@ -16,8 +16,13 @@ function walkerReply(walker: unknown, context: unknown, uid: unknown): string {
   return `{"type":"walker","walker":${name},"status":200,"reports":[${JSON.stringify(context)}]${tail}}`;
 }
 
+/** `--tls-cert=FILE --tls-key=FILE`: serve https (an SSLApp), as the hub does with its --tls-* flags. */
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const tlsCert = flag('tls-cert');
+const tlsKey = flag('tls-key');
+
 serve(async () => {
-  const app = uWS.App();
+  const app = tlsCert !== undefined && tlsKey !== undefined ? uWS.SSLApp({ cert_file_name: tlsCert, key_file_name: tlsKey }) : uWS.App();
   let open = 0;
   app.ws<{ room: string }>('/*', {
     compression: uWS.DISABLED,

@@ -24,7 +24,8 @@ export const isAuthenticated = (identity: Identity): boolean => identity.user_id
 
 /** Strips an optional `Bearer ` prefix (any case); returns null for a blank value. */
 export function bearerToken(value: string | null | undefined): string | null {
-  if (value == null) return null;
+  // No header (the usual public call): no regular expression to run.
+  if (value == null || value === '') return null;
   const token = value.replace(/^\s*bearer\s+/i, '').trim();
   return token === '' ? null : token;
 }

@@ -11,10 +11,28 @@ import type { Logger } from '../log.js';
 import type { MaybePromise } from '../maybe.js';
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Header names and values uWS is handed on every request, encoded once: uWS converts each string
+ * argument to UTF-8 in a fresh allocation per call, and takes an ArrayBuffer as it is.
+ */
+const ascii = (text: string): ArrayBuffer => new TextEncoder().encode(text).buffer as ArrayBuffer;
+const H = {
+  authorization: ascii('authorization'),
+  apiKey: ascii('x-api-key'),
+  contentType: ascii('content-type'),
+  contentLength: ascii('content-length'),
+  ContentType: ascii('Content-Type'),
+  RequestId: ascii('X-Request-Id'),
+  json: ascii('application/json'),
+} as const;
 /** Writes one response for `route` (the pattern it is counted under). */
 export type Respond = (res: uWS.HttpResponse, route: string, response: RestResponse, closeConnection?: boolean, requestId?: string) => void;
 
 type Handler = (req: RestRequest) => MaybePromise<RestResponse>;
+
+/** A request's method as uWS's getMethod() spells it (lower case; `delete`, though routes register `del`). */
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface RouteContext {
   readonly respond: Respond;
@@ -35,26 +53,29 @@ export interface RouteContext {
  */
 export function routeHandlers(ctx: RouteContext) {
   const { respond, log, maxBodyBytes } = ctx;
-  const reader = (pattern: string) => {
+  const reader = (pattern: string, method: HttpMethod) => {
     const params = pattern.split(':').length - 1;
     // Only the server API (/api/...) takes a key: other routes skip the header lookup.
     const readsApiKey = pattern.startsWith('/api/');
     const { peerIp, clientIp } = ctx;
-    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => new RouteRequest(res, req, params, readsApiKey, peerIp ?? clientIp(res, req), log);
+    return (res: uWS.HttpResponse, req: uWS.HttpRequest) => new RouteRequest(res, req, method, params, readsApiKey, peerIp ?? clientIp(res, req), log);
   };
   return {
     /** A route whose request has no body (GET). */
     withoutBody(pattern: string, handler: Handler) {
-      const read = reader(pattern);
+      const read = reader(pattern, 'get');
       return (res: uWS.HttpResponse, req: uWS.HttpRequest) => answer(res, pattern, respond, handler, read(res, req));
     },
-    /** Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the handler. */
-    withBody(pattern: string, handler: Handler) {
-      const read = reader(pattern);
+    /**
+     * Reads the body (up to maxBodyBytes: else 413 and the connection closed), then runs the
+     * handler. `method`: the one the route is registered for (so no request asks uWS for it).
+     */
+    withBody(pattern: string, handler: Handler, method: HttpMethod = 'post') {
+      const read = reader(pattern, method);
       return (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
         const request = read(res, req);
         const requestId = request.requestId;
-        if (Number(req.getHeader('content-length') || '0') > maxBodyBytes) return respond(res, pattern, tooLarge(maxBodyBytes), true, requestId);
+        if (Number(req.getHeader(H.contentLength) || '0') > maxBodyBytes) return respond(res, pattern, tooLarge(maxBodyBytes), true, requestId);
         let aborted = false;
         res.onAborted(() => {
           aborted = true;
@@ -98,14 +119,14 @@ class RouteRequest implements RestRequest {
   private res: uWS.HttpResponse | null;
   private readPeer: ((res: uWS.HttpResponse) => string) | null = null;
 
-  constructor(res: uWS.HttpResponse, req: uWS.HttpRequest, params: number, readsApiKey: boolean, ip: string | ((res: uWS.HttpResponse) => string), log: Logger) {
+  constructor(res: uWS.HttpResponse, req: uWS.HttpRequest, method: HttpMethod, params: number, readsApiKey: boolean, ip: string | ((res: uWS.HttpResponse) => string), log: Logger) {
     this.name = params > 0 ? safeDecode(req.getParameter(0) ?? '') : '';
     if (params > 1) this.node = safeDecode(req.getParameter(1) ?? '');
-    this.method = req.getMethod();
+    this.method = method;
     this.query = req.getQuery() ?? '';
-    this.authorization = req.getHeader('authorization');
-    this.apiKey = readsApiKey ? req.getHeader('x-api-key') : '';
-    this.contentType = req.getHeader('content-type');
+    this.authorization = req.getHeader(H.authorization);
+    this.apiKey = readsApiKey ? req.getHeader(H.apiKey) : '';
+    this.contentType = req.getHeader(H.contentType);
     if (typeof ip === 'string') {
       this.address = ip;
       this.res = null;
@@ -174,7 +195,7 @@ function answer(res: uWS.HttpResponse, pattern: string, respond: Respond, handle
   );
 }
 
-const statusLines = new Map<number, string>();
+const statusLines = new Map<number, ArrayBuffer>();
 
 function tooLarge(limit: number): RestResponse {
   return errorResponse(new HubError('payload_too_large', `Body exceeds ${limit} bytes`));
@@ -190,11 +211,11 @@ export function nextRequestId(): string {
 /** Every HTTP response carries an `X-Request-Id`: the one in the request's log lines, or a fresh one. */
 export function writeResponse(res: uWS.HttpResponse, response: RestResponse, closeConnection: boolean, requestId: string): void {
   let line = statusLines.get(response.status);
-  if (line === undefined) statusLines.set(response.status, (line = `${response.status} ${STATUS_CODES[response.status] ?? ''}`));
+  if (line === undefined) statusLines.set(response.status, (line = ascii(`${response.status} ${STATUS_CODES[response.status] ?? ''}`)));
   res.writeStatus(line);
   const body = response.body;
-  res.writeHeader('Content-Type', body instanceof RawBody ? body.contentType : 'application/json');
-  res.writeHeader('X-Request-Id', requestId);
+  res.writeHeader(H.ContentType, body instanceof RawBody ? body.contentType : H.json);
+  res.writeHeader(H.RequestId, requestId);
   if (response.headers) for (const name in response.headers) res.writeHeader(name, response.headers[name] as string);
   res.end(body instanceof RawBody ? body.bytes : body instanceof EncodedBody ? body.json : JSON.stringify(body), closeConnection);
 }
@@ -211,8 +232,9 @@ function readBody(res: uWS.HttpResponse, limit: number, done: (body: Buffer | nu
       over = true;
       return done(null);
     }
-    // The chunk is neutered after this callback: copy it (once, for the usual one-chunk body).
-    const copy = Buffer.from(chunk.slice(0));
+    // The chunk is neutered after this callback: copy it (once, for the usual one-chunk body), into
+    // Node's pooled memory for small bodies rather than a fresh ArrayBuffer (a malloc each).
+    const copy = Buffer.from(new Uint8Array(chunk));
     if (!isLast) chunks.push(copy);
     else done(chunks.length === 0 ? copy : Buffer.concat([...chunks, copy], size));
   });

@@ -282,8 +282,10 @@ export function createTransport(options: TransportOptions, deps: TransportDeps):
 
   for (const [pattern, handler] of Object.entries(deps.anyMethodRoutes ?? {})) {
     app.get(pattern, routes.withoutBody(pattern, handler));
-    const withBody = routes.withBody(pattern, handler);
-    for (const method of ['post', 'put', 'patch', 'del'] as const) app[method](pattern, withBody);
+    app.post(pattern, routes.withBody(pattern, handler, 'post'));
+    app.put(pattern, routes.withBody(pattern, handler, 'put'));
+    app.patch(pattern, routes.withBody(pattern, handler, 'patch'));
+    app.del(pattern, routes.withBody(pattern, handler, 'delete'));
   }
 
   app.any('/*', (res, req) => respond(res, UNMATCHED_ROUTE, errorResponse(new HubError('not_found', `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`))));
