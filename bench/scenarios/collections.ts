@@ -13,9 +13,9 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { announcedPort } from '../lib/announce.js';
 import { cpuSeconds } from '../lib/procstat.js';
 import type { CollectionsResult } from '../lib/results.js';
 
@@ -65,11 +65,7 @@ export async function measureCollections(options: CollectionsOptions): Promise<C
   process.once('exit', killOnExit);
   const sockets: WebSocket[] = [];
   try {
-    let port = 0;
-    for await (const line of createInterface({ input: child.stdout })) {
-      port = (JSON.parse(line) as { port: number }).port;
-      break;
-    }
+    const port = await announcedPort(child.stdout);
     const token = await new SignJWT({ root_id: 'n::0000000000000000000000bb' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
     const open = async () => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/websocket`, { headers: { Authorization: `Bearer ${token}` } });

@@ -14,9 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { announcedPort } from '../lib/announce.js';
 import { cpuSeconds } from '../lib/procstat.js';
 
 const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -54,11 +54,7 @@ async function measure(mode: 'off' | 'shared' | 'dedicated'): Promise<Result> {
   });
   const sockets: WebSocket[] = [];
   try {
-    let port = 0;
-    for await (const line of createInterface({ input: child.stdout })) {
-      port = (JSON.parse(line) as { port: number }).port;
-      break;
-    }
+    const port = await announcedPort(child.stdout);
     const rootId = 'n::0000000000000000000000aa';
     const token = await new SignJWT({ root_id: rootId }).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
     const tcp: Socket[] = [];

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { announcedPort } from '../lib/announce.js';
 import { cpuSeconds } from '../lib/procstat.js';
 
 const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -28,11 +28,7 @@ const child = spawn('/usr/bin/prlimit', [`--nofile=${nofile}:${nofile}`, process
 });
 const held: Socket[] = [];
 try {
-  let port = 0;
-  for await (const line of createInterface({ input: child.stdout })) {
-    port = (JSON.parse(line) as { port: number }).port;
-    break;
-  }
+  const port = await announcedPort(child.stdout);
   const pid = child.pid as number;
   const open = () => {
     const socket = connect(port, '127.0.0.1');

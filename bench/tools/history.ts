@@ -22,8 +22,8 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { announcedPort } from '../lib/announce.js';
 import { cpuSeconds } from '../lib/procstat.js';
 
 const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -55,8 +55,7 @@ async function startNode(redisPrefix: string | null, port = 0): Promise<Node> {
   const env: Record<string, string | undefined> = { ...process.env, WALKER_HUB_ANNOUNCE: '1', WALKER_HUB_LOG_LEVEL: 'warn', WALKER_HUB_JWT_SECRET: SECRET, WALKER_HUB_API_KEY: KEY, REDIS_URL: undefined, WALKER_HUB_REDIS_URL: undefined };
   if (redisPrefix !== null) Object.assign(env, { WALKER_HUB_REDIS_URL: redisUrl, WALKER_HUB_REDIS_PREFIX: redisPrefix });
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  for await (const line of createInterface({ input: child.stdout! })) return { child, port: (JSON.parse(line) as { port: number }).port };
-  throw new Error('the hub did not start');
+  return { child, port: await announcedPort(child.stdout!) };
 }
 
 async function stopNode(node: Node): Promise<void> {
