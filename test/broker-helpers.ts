@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import { describe, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import type { Broker, BrokerState, DeliverLocally, Delivery } from '../src/broker/broker.js';
 import type { PubSubBroker } from '../src/broker/pubsub.js';
 import type { RunningHub } from '../src/node.js';
@@ -98,6 +98,14 @@ export function withService(name: string, variable: string, value: string | unde
   describe.skip(`${name} (${variable} is not set)`, () => {
     it('runs against a real server', () => {});
   });
+}
+
+/** `withService` for one test: `value` when set; otherwise this test fails under REQUIRE_SERVICES=1, or skips loudly. */
+export function serviceFor(ctx: TestContext, name: string, variable: string, value: string | undefined): string {
+  if (value) return value;
+  if (REQUIRE_SERVICES) throw new Error(`${variable} is required when REQUIRE_SERVICES=1`);
+  console.warn(`SKIPPED: ${name} — ${variable} is not set`);
+  return ctx.skip();
 }
 
 /** Resolves once the hub's Redis broker reports `state` (at once when it does already). */

@@ -4,27 +4,16 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
+import { withService } from './broker-helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** How long a polled page state may take to appear on a loaded machine (a bound, not a pause). */
 export const POLL = { timeout: 20_000 };
 
-/** `describe(name, body)` when Chromium is installed; otherwise a failure under REQUIRE_SERVICES=1, else a printed skip. */
+/** `describe(name, body)` when Chromium is installed; otherwise a failure under REQUIRE_SERVICES=1, else a printed skip (withService). */
 export function withChromium(name: string, body: () => void): void {
-  if (existsSync(CHROMIUM)) describe(name, body);
-  else if (process.env['REQUIRE_SERVICES'] === '1') {
-    describe(name, () => {
-      it('needs Chromium', () => {
-        throw new Error(`${CHROMIUM} is required when REQUIRE_SERVICES=1 (apt-get install chromium)`);
-      });
-    });
-  } else {
-    console.warn(`SKIPPED: ${name} — ${CHROMIUM} is not installed`);
-    describe.skip(`${name} (${CHROMIUM} is not installed)`, () => {
-      it('runs pages against a hub', () => {});
-    });
-  }
+  withService(name, `${CHROMIUM} (apt-get install chromium)`, existsSync(CHROMIUM) ? CHROMIUM : undefined, () => describe(name, body));
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -9,7 +9,7 @@ import type { Store } from './store.js';
 
 export * from './store.js';
 export { createLmdbStore } from './lmdb.js';
-export { DataDirLockedError, lockDataDir } from './data-dir-lock.js';
+export { DataDirLockedError } from './data-dir-lock.js';
 
 export { withDeadline, type StoreOp } from './deadline.js';
 

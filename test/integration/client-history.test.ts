@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { parseChannelsFile } from '../../src/channels/load.js';
 import { connect, HubClientError, type Frame, type HubClient, type SubscribedChannel } from '../../src/client/index.js';
 import type { RunningHub } from '../../src/node.js';
+import { REDIS_URL, serviceFor } from '../broker-helpers.js';
 import { closeClients, post, startHub, stopAll, walkersFrom } from '../helpers.js';
 
 const KEY = 'a-server-key-of-enough-length';
@@ -168,12 +169,7 @@ describe('walker-hub/client on history channels', () => {
   });
 
   it('on Redis, a reconnect after a hub restart recovers what was published meanwhile (history outlives the hub)', async (ctx) => {
-    const url = process.env['REDIS_URL'];
-    if (url === undefined) {
-      if (process.env['REQUIRE_SERVICES'] === '1') throw new Error('REDIS_URL is required when REQUIRE_SERVICES=1');
-      console.warn('SKIPPED: SDK recovery on Redis — REDIS_URL is not set');
-      return ctx.skip();
-    }
+    const url = serviceFor(ctx, 'SDK recovery on Redis', 'REDIS_URL', REDIS_URL);
     const prefix = `t${Math.random().toString(16).slice(2, 10)}:`;
     const onRedis = (port = 0) => startHub({ port, apiKeys: KEY, redisUrl: url, redisPrefix: prefix }, { channels });
     let hub = await onRedis();

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningHub } from '../../src/node.js';
+import { REDIS_URL, serviceFor } from '../broker-helpers.js';
 import { launchChromium, POLL, recordProblems, withChromium } from '../browser.js';
 import { startHub, stopAll, tempDir } from '../helpers.js';
 
@@ -135,12 +136,7 @@ withChromium('demo page in Chromium', () => {
   }, 90_000);
 
   it('a history channel on Redis: after its hub restarts, the page says how many messages it recovered', async (ctx) => {
-    const url = process.env['REDIS_URL'];
-    if (url === undefined) {
-      if (process.env['REQUIRE_SERVICES'] === '1') throw new Error('REDIS_URL is required when REQUIRE_SERVICES=1');
-      console.warn('SKIPPED: the demo page recovery note — REDIS_URL is not set');
-      return ctx.skip();
-    }
+    const url = serviceFor(ctx, 'the demo page recovery note', 'REDIS_URL', REDIS_URL);
     const channels = join(tempDir(), 'channels-history.json');
     writeFileSync(channels, JSON.stringify({ namespaces: { news: { history_size: 50, history_ttl: 600 } } }));
     const key = 'a-server-key-of-enough-length';
