@@ -11,11 +11,11 @@ import { pathToFileURL } from 'node:url';
 import type { PubSubBroker } from '../../src/broker/pubsub.js';
 import type { ClusterNode } from '../../src/broker/redis-cluster.js';
 import { silentLogger } from '../../src/log.js';
+import { arg } from '../lib/arg.js';
 
 type Create = (nodes: readonly ClusterNode[], prefix: string, log: typeof silentLogger) => PubSubBroker;
 type Parse = (list: string) => ClusterNode[];
 
-const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const rounds = Number(arg('rounds', '20'));
 const perRound = Number(arg('topics', '3500'));
 const modulePath = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'src/broker/redis-cluster.ts');

@@ -6,8 +6,8 @@
  */
 import { resolve } from 'node:path';
 import { measureCollections } from '../scenarios/collections.js';
+import { arg } from '../lib/arg.js';
 
-const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const subscribers = Number(arg('subscribers', '1000'));
 const writes = Number(arg('writes', '2000'));
 const window = Number(arg('window', '16'));

@@ -18,8 +18,8 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { announcedPort } from '../lib/announce.js';
 import { cpuSeconds } from '../lib/procstat.js';
+import { arg } from '../lib/arg.js';
 
-const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const clients = Number(arg('clients', '100'));
 const messages = Number(arg('messages', '2000'));
 const bin = resolve(arg('bin', resolve(import.meta.dirname, '../../bin/walker-hub.js')));

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { announcedPort } from '../lib/announce.js';
 import { cpuSeconds } from '../lib/procstat.js';
+import { arg } from '../lib/arg.js';
 
-const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const nofile = Number(arg('nofile', '300'));
 const seconds = Number(arg('seconds', '3'));
 const bin = resolve(arg('bin', resolve(import.meta.dirname, '../../bin/walker-hub.js')));

@@ -25,8 +25,8 @@ import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { announcedPort } from '../lib/announce.js';
 import { cpuSeconds } from '../lib/procstat.js';
+import { arg } from '../lib/arg.js';
 
-const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const subscribers = Number(arg('subscribers', '200'));
 const messages = Number(arg('messages', '1000'));
 const repeats = Number(arg('repeats', '3'));

@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { arg } from '../lib/arg.js';
 
-const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const WORKERS = arg('workers', '1,2').split(',').map(Number);
 const REPEATS = Number(arg('repeats', '3'));
 const SECONDS = Number(arg('seconds', '4'));
