@@ -137,10 +137,13 @@ export function channelsClusterSuite(name: string, broker: Partial<ConfigInput>,
         }),
       );
       const port = await announcedPort(child);
-      const far = await connect({ port } as RunningHub);
-      await far.request({ type: 'subscribe', channel_ids: [room] });
       const near = await connect(a);
       await near.request({ type: 'subscribe', channel_ids: [room] });
+      const far = await connect({ port } as RunningHub);
+      await far.request({ type: 'subscribe', channel_ids: [room] });
+      // `subscribed` goes out before the presence write; the `join` frame after it is answered
+      // (docs/channels.md), so once `near` has far's join, any node's presence lists far.
+      await near.next((f) => f.type === 'join' && (f['client'] as Frame)['client_id'] === far.info.client_id);
       expect(ids(await near.request({ type: 'presence', channel_id: room }))).toEqual([far.info.client_id, near.info.client_id].sort());
 
       const killedAt = Date.now();
